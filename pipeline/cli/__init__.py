@@ -1,0 +1,42 @@
+"""The ``fastaed`` console script: one click group, one module per command.
+
+Every command turns :class:`~pipeline.errors.FastaedError` (and the few OS errors a user can
+cause) into one line on stderr and exit status 2; ``fastaed --debug CMD`` shows the traceback.
+
+Example:
+    $ fastaed --help
+    $ fastaed synth data/synthetic --seed 0
+"""
+import sys
+
+import click
+
+from pipeline.errors import FastaedError
+
+
+class _OneLineErrors(click.Group):
+    """A click group that reports user errors in one line instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (FastaedError, OSError) as error:
+            if ctx.meta.get("fastaed.debug"):
+                raise
+            message = str(error) or type(error).__name__
+            click.echo(f"fastaed: error: {message}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("fastaed: interrupted; complete outputs are kept, run the command again to resume", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.pass_context
+def main(ctx, debug):
+    """fastaed: video anomaly detection by adversarial distillation of object-level teachers."""
+    ctx.meta["fastaed.debug"] = debug
+
+
+from pipeline.cli import commands  # noqa: E402  (registers the commands on ``main``)

@@ -1,0 +1,17 @@
+"""Registers every command module on the ``fastaed`` group."""
+from pipeline.cli import main
+from pipeline.cli import (
+    benchmark_fps,
+    dataset_info,
+    evaluate,
+    export,
+    metrics,
+    precompute_teachers,
+    score,
+    synth,
+    train_student,
+)
+
+for module in (synth, dataset_info, metrics, precompute_teachers, train_student, evaluate, score,
+               benchmark_fps, export):
+    main.add_command(module.command)
