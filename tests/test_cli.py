@@ -24,3 +24,16 @@ def test_every_command_has_help(name):
     result = run_fastaed(name, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
+
+
+def test_usage_errors_are_one_line():
+    result = run_fastaed("synth", "/tmp/unused", "--frames", "abc")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--frames" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_unknown_command_is_one_line():
+    result = run_fastaed("no-such-command")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -17,6 +17,21 @@ from pipeline.errors import FastaedError
 class _OneLineErrors(click.Group):
     """A click group that reports user errors in one line instead of a traceback."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        # click prints usage errors over three lines; ours must be one.
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            where = f" (see '{error.ctx.command_path} --help')" if getattr(error, "ctx", None) else ""
+            click.echo(f"fastaed: error: {error.format_message()}{where}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("fastaed: aborted", err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
