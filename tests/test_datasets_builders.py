@@ -3,6 +3,7 @@
 This module holds no tests. Frames are random noise so that any mix-up of frame order shows.
 """
 import json
+import os
 
 import cv2
 import numpy as np
@@ -97,3 +98,15 @@ def build_repacked(root, test_labels=None, masks=True, label_file="json"):
         (root / "gt" / "frame_labels.json").write_text(
             json.dumps({video_id: [int(value) for value in values] for video_id, values in labels.items()}))
     return {"train": train, "test": test, "labels": labels}
+
+
+def cut_in_half(path):
+    """Keep only the first half of the bytes of ``path``, as an interrupted copy does."""
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    return path
+
+
+def non_utf8(folder, name):
+    """``folder / name`` where ``name`` (bytes) is not UTF-8 (Latin-1 from an old system), as Python names it."""
+    return folder / os.fsdecode(name)

@@ -38,7 +38,7 @@ class _OneLineErrors(click.Group):
         except (FastaedError, OSError) as error:
             if ctx.meta.get("fastaed.debug"):
                 raise
-            message = str(error) or type(error).__name__
+            message = (str(error) or type(error).__name__).replace("\n", "\\n")
             click.echo(f"fastaed: error: {message}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:

@@ -30,7 +30,7 @@ def _table(dataset):
         f"{'split':<6}{'videos':>8}{'frames':>9}{'anomalous':>11}{'labelled':>10}{'masks':>7}",
         f"{'train':<6}{train['videos']:>8}{train['frames']:>9}{'-':>11}{'-':>10}{'-':>7}",
         f"{'test':<6}{test['videos']:>8}{test['frames']:>9}{anomalous:>11}{labelled:>10}{masked:>7}",
-        "checked: image headers, first and last frame of video files, masks, labels",
+        "checked: every image (header and end), first and last frame of video files, masks, labels",
     ])
 
 

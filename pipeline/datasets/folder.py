@@ -2,6 +2,8 @@
 
 A video is a video file (``.avi``, ``.mp4``, ...; id = file name without extension) or a
 subfolder of images (id = folder name). A folder that holds images directly is one video.
+An empty subfolder is refused as an empty video; a subfolder without images but with other
+files (``docs/``) is not a video and is left alone.
 With a ``train/`` (or ``training/``) and/or ``test/`` (or ``testing/``) subfolder, those give
 the splits; otherwise every video is a training video::
 
@@ -10,8 +12,7 @@ the splits; otherwise every video is a training video::
 """
 from pipeline.datasets.dataset import Dataset, build_videos
 from pipeline.datasets.frame_sources import ImageFrames, VideoFrames
-from pipeline.datasets.listing import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, checked_video_id, image_files,
-                                       visible_entries)
+from pipeline.datasets.listing import VIDEO_EXTENSIONS, checked_video_id, is_image_file, visible_entries
 from pipeline.errors import FastaedError
 
 LAYOUT = "folder"
@@ -31,12 +32,16 @@ def _split_folders(root):
     return splits
 
 
-def _is_frame(entry):
-    return entry.suffix.lower() in IMAGE_EXTENSIONS and entry.is_file()
-
-
 def _is_video_file(entry):
     return entry.suffix.lower() in VIDEO_EXTENSIONS and entry.is_file()
+
+
+def _is_frame_folder(entry):
+    """A subfolder is a video if it holds images, or nothing (then it is refused as an empty video)."""
+    if not entry.is_dir():
+        return False
+    contents = visible_entries(entry)
+    return not contents or any(map(is_image_file, contents))
 
 
 def _videos_in(folder, skip=()):
@@ -52,13 +57,11 @@ def _videos_in(folder, skip=()):
     for entry in entries:
         if _is_video_file(entry):
             add_video(checked_video_id(entry.stem, folder), VideoFrames(entry))
-        elif entry.is_dir():
-            files = image_files(entry)
-            if files:
-                add_video(checked_video_id(entry.name, folder), ImageFrames(entry, files))
-    if any(_is_frame(entry) for entry in entries):
-        if videos:
-            raise FastaedError(f"{folder} holds image files beside videos or frame folders: "
+        elif _is_frame_folder(entry):
+            add_video(checked_video_id(entry.name, folder), ImageFrames(entry))
+    if any(map(is_image_file, entries)):
+        if videos or skip:
+            raise FastaedError(f"{folder} holds image files beside videos or frame folders (or split folders): "
                                "move the loose images into a folder of their own")
         videos[checked_video_id(folder.resolve().name, folder.parent)] = ImageFrames(folder)
     return videos
@@ -72,7 +75,8 @@ def matches(root):
         True
     """
     return bool(_split_folders(root)) or any(
-        _is_video_file(entry) or _is_frame(entry) or (entry.is_dir() and any(map(_is_frame, visible_entries(entry))))
+        _is_video_file(entry) or is_image_file(entry)
+        or (entry.is_dir() and any(map(is_image_file, visible_entries(entry))))
         for entry in visible_entries(root))
 
 

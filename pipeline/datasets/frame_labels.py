@@ -7,14 +7,15 @@ Formats read:
 - UCSD's ``UCSDpedN.m``: ``TestVideoFile{end+1}.gt_frame = [61:180];`` per test video in order,
   1-based inclusive, several ranges separated by commas;
 - a folder of ``<video>.npy`` (T,) arrays (ShanghaiTech's ``test_frame_mask``).
+
+Each file must give labels for every test video (metrics would otherwise skip some silently).
 """
 import json
 import re
-import zipfile
 
 import numpy as np
-import scipy.io
 
+from pipeline.datasets.array_files import load_mat_variable, load_npy, load_npz, numeric_array
 from pipeline.datasets.listing import visible_entries
 from pipeline.errors import FastaedError
 
@@ -47,14 +48,28 @@ def read_frame_labels(path, counts):
         array([0, 1, 1], dtype=uint8)
     """
     if path.is_dir():
-        return {video_id: found for file in visible_entries(path) if file.suffix == ".npy"
-                for video_id, found in _per_video_labels(file, {file.stem: _load_npy(file)}, counts).items()}
+        labels = {video_id: found for file in visible_entries(path) if file.suffix == ".npy"
+                  for video_id, found in _per_video_labels(file, {file.stem: _load_npy(file)}, counts).items()}
+        _require_every_video(path, labels, counts, "{}.npy")
+        return labels
     if path.name == "frame_labels.json":
-        return _per_video_labels(path, _load_json(path), counts)
-    if path.name == "frame_labels.npz":
-        return _per_video_labels(path, _load_npz(path), counts)
-    ranges = _mat_ranges(path) if path.suffix.lower() == ".mat" else _ucsd_m_ranges(path)
-    return _labels_from_ranges(path, ranges, counts)
+        labels = _per_video_labels(path, _load_json(path), counts)
+    elif path.name == "frame_labels.npz":
+        labels = _per_video_labels(path, _load_npz(path), counts)
+    else:
+        ranges = _mat_ranges(path) if path.suffix.lower() == ".mat" else _ucsd_m_ranges(path)
+        return _labels_from_ranges(path, ranges, counts)
+    _require_every_video(path, labels, counts, "labels")
+    return labels
+
+
+def _require_every_video(path, labels, counts, entry):
+    """Ground truth for some test videos only would make the metrics silently skip the others."""
+    missing = [video_id for video_id in counts if video_id not in labels]
+    if missing:
+        more = f" (and {len(missing) - 1} more test videos)" if len(missing) > 1 else ""
+        raise FastaedError(f"{path} has no {entry.format(missing[0])} for test video {missing[0]}{more}: "
+                           "add its frame labels (one 0/1 per frame) or remove the video")
 
 
 def _load_json(path):
@@ -68,19 +83,12 @@ def _load_json(path):
 
 
 def _load_npz(path):
-    try:
-        with np.load(path) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise FastaedError(f"cannot read {path} ({error}): fix or remove it") from None
+    return load_npz(path, "one (frames,) array of 0/1 frame labels per test video, "
+                          "as numpy.savez(path, **{video_id: labels}) writes")
 
 
 def _load_npy(path):
-    try:
-        return np.load(path)
-    except (OSError, ValueError) as error:
-        raise FastaedError(f"cannot read frame labels {path} ({error}): "
-                           "replace it with a (frames,) .npy array") from None
+    return load_npy(path, "a (frames,) array of 0/1 frame labels")
 
 
 def _per_video_labels(path, raw, counts):
@@ -89,24 +97,27 @@ def _per_video_labels(path, raw, counts):
         if video_id not in counts:
             raise FastaedError(f"{path} has labels for {video_id!r}, which is not a test video here: "
                                "remove that entry or add the video")
-        array = np.asarray(values)
-        if array.ndim != 1 or not np.isin(array, (0, 1)).all():
-            raise FastaedError(f"{path}: the labels of test video {video_id} must be a list of 0 and 1: fix them")
+        where = f"{path}: the labels of test video {video_id}"
+        array = numeric_array(values, where, "a list of 0 and 1, one per frame")
+        if array.ndim != 1:
+            raise FastaedError(f"{where} must be a list of 0 and 1, one per frame, not an array of shape "
+                               f"{array.shape}: fix them")
+        wrong = np.flatnonzero(~np.isin(array, (0, 1)))
+        if wrong.size:
+            raise FastaedError(f"{where} must be a list of 0 and 1, but frame {wrong[0]} (0-based) has "
+                               f"{array[wrong[0]].item()!r}: fix them")
         labels[video_id] = (str(path), array.astype(np.uint8))
     return labels
 
 
 def _mat_ranges(path):
-    try:
-        gt = scipy.io.loadmat(path, variable_names=["gt"]).get("gt")
-    except (OSError, ValueError, NotImplementedError) as error:
-        raise FastaedError(f"cannot read {path} ({error}): save it as a MATLAB v5 .mat file") from None
+    gt = load_mat_variable(path, "gt", "a cell of [start; end] frame ranges per test video")
     if gt is None or gt.dtype != object:
         raise FastaedError(f"{path} has no cell array 'gt' of [start; end] frame ranges: "
                            f"remove it from {path.parent} or write it in the ano_pred format")
     per_video = []
-    for cell in gt.ravel():
-        columns = np.asarray(cell, dtype=np.int64)
+    for number, cell in enumerate(gt.ravel(), start=1):
+        columns = numeric_array(cell, f"{path}: 'gt' cell {number}", "[start; end] frame numbers").astype(np.int64)
         if columns.size == 0:
             per_video.append([])
             continue

@@ -11,40 +11,22 @@ from pathlib import Path
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 import cv2  # noqa: E402
-from PIL import Image  # noqa: E402
 
+from pipeline.datasets.image_decoding import checked_image_size, read_image  # noqa: E402
 from pipeline.datasets.listing import checked_video_id, image_files, video_files, visible_entries  # noqa: E402
 from pipeline.errors import FastaedError  # noqa: E402
 
 _GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION  # same pixel grid as Pillow's header says
 
 
-def image_size(path):
-    """(H, W) of an image file from its header alone (Pillow), FastaedError if it is no readable image.
-
-    Example:
-        >>> image_size("data/synthetic/training/frames/01/000.jpg")
-        (240, 360)
-    """
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise FastaedError(f"{path} is not a readable image ({error}): replace or remove the file") from None
-    return height, width
-
-
 def read_gray_image(path):
-    """Decode an image file as (H, W) uint8 grayscale, FastaedError if OpenCV cannot decode it.
+    """Decode an image file as (H, W) uint8 grayscale, FastaedError naming the file if it is damaged.
 
     Example:
         >>> read_gray_image("data/synthetic/training/frames/01/000.jpg").shape
         (240, 360)
     """
-    image = cv2.imread(str(path), _GRAY)
-    if image is None:
-        raise FastaedError(f"cannot decode image {path}: replace or remove the file")
-    return image
+    return read_image(path, _GRAY)
 
 
 def size_mismatch(path, size, expected):
@@ -63,7 +45,8 @@ def size_mismatch(path, size, expected):
 class ImageFrames:
     """Frames stored as one image file per frame in ``folder``, in frame-number order.
 
-    ``files`` may pass the folder's :func:`~pipeline.datasets.listing.image_files` when already listed.
+    ``files`` lists the images (see :func:`~pipeline.datasets.listing.image_files`: the folder must
+    hold frames only).
 
     Example:
         >>> frames = ImageFrames(Path("ped2/testing/frames/01"))
@@ -71,9 +54,9 @@ class ImageFrames:
         (180, (240, 360), dtype('uint8'))
     """
 
-    def __init__(self, folder, files=None):
+    def __init__(self, folder):
         self.source = Path(folder)
-        self.files = image_files(self.source) if files is None else list(files)
+        self.files = image_files(self.source)
         self._frame_size = None
 
     def __len__(self):
@@ -83,7 +66,7 @@ class ImageFrames:
     def frame_size(self):
         """(H, W) of the first frame, read from its header."""
         if self._frame_size is None:
-            self._frame_size = image_size(self.files[0])
+            self._frame_size = checked_image_size(self.files[0])
         return self._frame_size
 
     def read(self, index):
@@ -102,7 +85,7 @@ class ImageFrames:
     def check(self):
         """Read every file's header: each must be an image of the first frame's size."""
         for path in self.files:
-            size = image_size(path)
+            size = checked_image_size(path)
             if size != self.frame_size:
                 raise size_mismatch(path, size, self.frame_size)
 
@@ -135,7 +118,15 @@ class VideoFrames:
         return self.path
 
     def _open(self):
-        capture = cv2.VideoCapture(str(self.path))
+        name = str(self.path)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # OpenCV crashes the process on such a name
+            raise FastaedError(f"video path {self.path} is not valid UTF-8, which OpenCV cannot open: "
+                               "rename the file or its folders") from None
+        if self.path.stat().st_size == 0:
+            raise FastaedError(f"video {self.path} is empty (0 bytes): copy the complete file again or remove it")
+        capture = cv2.VideoCapture(name)
         if not capture.isOpened():
             raise FastaedError(f"cannot open video {self.path}: check that it is a complete video file, "
                                "or extract its frames into a folder of images")
@@ -169,7 +160,8 @@ class VideoFrames:
         ok, frame = capture.read()
         if not ok:
             raise FastaedError(f"cannot decode frame {index} of video {self.path} (its container says "
-                               f"{len(self)} frames): re-encode the video, or extract its frames into a folder")
+                               f"{len(self)} frames): the file may be truncated; copy the complete file again, "
+                               "re-encode it, or extract its frames into a folder")
         gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if gray.shape != self.frame_size:
             raise size_mismatch(f"frame {index} of {self.path}", gray.shape, self.frame_size)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import scipy.io
 
-from pipeline.datasets.frame_sources import image_size, size_mismatch
+from pipeline.datasets.array_files import load_mat_variable, load_npy, numeric_array
+from pipeline.datasets.frame_sources import size_mismatch
+from pipeline.datasets.image_decoding import checked_image_size, read_image
 from pipeline.datasets.listing import image_files
 from pipeline.errors import FastaedError
 
@@ -22,9 +23,7 @@ def read_mask_image(path):
         >>> read_mask_image("ped2/testing/pixel_masks/01/100.png").sum()
         742
     """
-    mask = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
-    if mask is None:
-        raise FastaedError(f"cannot decode mask image {path}: replace or remove the file")
+    mask = read_image(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
     return mask.any(axis=2) if mask.ndim == 3 else mask > 0
 
 
@@ -58,7 +57,7 @@ class ImageMasks:
     def check(self, frame_size):
         """Every mask file must be an image of ``frame_size`` (headers only)."""
         for path in self.files:
-            size = image_size(path)
+            size = checked_image_size(path)
             if size != tuple(frame_size):
                 raise size_mismatch(path, size, frame_size)
 
@@ -86,11 +85,7 @@ class ArrayMasks:
 
     def _masks(self):
         if self._array is None:
-            try:
-                array = np.load(self.path, mmap_mode="r")
-            except (OSError, ValueError) as error:
-                raise FastaedError(f"cannot read pixel masks {self.path} ({error}): "
-                                   "replace it with a (frames, height, width) .npy array") from None
+            array = load_npy(self.path, "a (frames, height, width) array of pixel masks", mmap_mode="r")
             if array.ndim != 3:
                 raise FastaedError(f"pixel masks {self.path} have shape {array.shape}, not (frames, height, width): "
                                    "replace the file")
@@ -123,13 +118,12 @@ class ArrayMasks:
 
 @functools.lru_cache(maxsize=1)  # one video's masks at a time: they can be hundreds of MB
 def _load_vol_label(path):
-    try:
-        cells = scipy.io.loadmat(path, variable_names=["volLabel"]).get("volLabel")
-    except (OSError, ValueError, NotImplementedError) as error:
-        raise FastaedError(f"cannot read {path} ({error}): save it as a MATLAB v5 .mat file with 'volLabel'") from None
+    cells = load_mat_variable(path, "volLabel", "a cell of one mask per frame")
     if cells is None:
         raise FastaedError(f"{path} has no 'volLabel' variable: use the Avenue testing_label_mask files")
-    masks = [np.asarray(cell) for cell in cells.ravel()] if cells.dtype == object else list(cells)
+    masks = ([numeric_array(cell, f"{path}: 'volLabel' cell {number}", "a mask of numbers")
+              for number, cell in enumerate(cells.ravel(), start=1)] if cells.dtype == object
+             else list(numeric_array(cells, f"{path}: 'volLabel'", "masks of numbers")))
     sizes = {mask.shape for mask in masks}
     if len(sizes) > 1 or any(len(size) != 2 for size in sizes):
         raise FastaedError(f"{path}: the masks in 'volLabel' have sizes {sorted(sizes)}: "

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline.datasets.listing import natural_key
 from pipeline.errors import FastaedError
 
 
@@ -27,6 +28,7 @@ class Video(Sequence):
     ``VideoFrames``); ``masks`` an optional mask source; ``frame_labels`` a list of
     ``(where, labels)`` pairs from frame-level ground-truth files. Frame labels come from the
     masks where there are masks; every frame-level file must agree with them and with each other.
+    One frame is enough for a video (consumers needing frames t-3 and t+3 clamp them to its ends).
 
     Example:
         >>> video = open_dataset("data/synthetic").test[0]
@@ -109,9 +111,19 @@ class Video(Sequence):
         if not self._masks_counted:
             if len(self._masks) != len(self):
                 raise FastaedError(f"{self.split} video {self.id}: {len(self._masks)} pixel masks in "
-                                   f"{self._masks.source} but {len(self)} frames: give every frame one mask")
+                                   f"{self._masks.source} but {len(self)} frames{self._unmatched_frame()}: "
+                                   "give every frame one mask")
             self._masks_counted = True
         return self._masks
+
+    def _unmatched_frame(self):
+        """Where frames and masks are files, the first frame file without a mask of the same number."""
+        frame_files, mask_files = getattr(self._frames, "files", None), getattr(self._masks, "files", None)
+        if frame_files is None or mask_files is None:
+            return ""
+        numbers = {natural_key(path.name) for path in mask_files}
+        missing = [path for path in frame_files if natural_key(path.name) not in numbers]
+        return f" ({missing[0]} has no mask)" if missing else ""
 
     def mask(self, index):
         """Pixel mask of frame ``index`` as (H, W) bool (True = anomalous), or None without masks."""
