@@ -1,0 +1,153 @@
+"""Scoring frames with a trained student: streaming, batched, t-3/t/t+3 triplets clamped at the video's borders."""
+import copy
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from student.networks.layers import fold_batch_norms
+from student.preprocessing import TRIPLET_OFFSETS, resize_frames, triplet_indices, triplets_to_input
+from student.scales import SCALES
+from student.target_transforms import to_teacher_units
+
+FRAME_SCORE_SCALE = SCALES[-1]
+"""Head whose map gives the frame score (its maximum over cells) and the localisation map."""
+
+
+class ScoredFrames(NamedTuple):
+    """Scores of frames ``start .. start + len(scores) - 1`` and, on request, their maps (n, s, s)."""
+
+    start: int
+    scores: np.ndarray
+    maps: np.ndarray = None
+
+
+def prepare_for_inference(model, device="cpu", bf16=None, channels_last=True):
+    """An inference copy of a student: eval mode, batch norms folded, on ``device``, channels-last, bf16 if native.
+
+    ``bf16=None`` picks bfloat16 on CPUs with native bf16 support (AVX512-BF16 or AMX) and on
+    CUDA devices that support it. ``model`` itself is left as it is (train or save that one).
+    Returns the copy and the input dtype it expects.
+
+    Example:
+        >>> from student.networks import build_student
+        >>> model, dtype = prepare_for_inference(build_student("fast", 1), bf16=False)
+        >>> dtype
+        torch.float32
+    """
+    device = torch.device(device)
+    if bf16 is None:
+        bf16 = native_bf16(device)
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    config = model.config
+    model = fold_batch_norms(copy.deepcopy(model).eval()).to(device=device, dtype=dtype)
+    model.config = config
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    return model, dtype
+
+
+def native_bf16(device="cpu"):
+    """Whether ``device`` runs bfloat16 convolutions natively (CPU: AVX512-BF16 or AMX; CUDA: Ampere+).
+
+    Example:
+        >>> isinstance(native_bf16("cpu"), bool)
+        True
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity"):
+    """Frame scores (B,) and the teacher-averaged map (B, s, s) from a student's output, in teacher units.
+
+    The maps are mapped back through the student's ``target_transform``, the teachers' maps
+    averaged (their scores are calibrated to a common scale), and the frame score is the largest
+    cell of that map, as for the teachers' own ensemble.
+
+    Example:
+        >>> maps = {16: torch.zeros(2, 2, 16, 16)}
+        >>> maps[16][1, 0, 3, 4] = 2.0
+        >>> maps_to_scores(maps)[0].tolist()
+        [0.0, 1.0]
+    """
+    combined = to_teacher_units(maps[scale].float(), target_transform).mean(dim=1)
+    return combined.amax(dim=(1, 2)), combined
+
+
+@torch.inference_mode()
+def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=None, dtype=None,
+                      scale=FRAME_SCORE_SCALE):
+    """Score a stream of (H, W) uint8 grayscale frames, yielding :class:`ScoredFrames` chunks in order.
+
+    Each frame is resized once; frame t is scored from frames t-3, t, t+3, clamped to the first
+    and last frame. Memory stays bounded by ``batch_size`` whatever the stream's length; a chunk
+    is yielded as soon as the frames 3 ahead of it have arrived. ``device`` and ``dtype`` default
+    to those of the model's parameters (see :func:`prepare_for_inference`). Scores and maps come
+    from the head at ``scale`` (see :func:`maps_to_scores`); the (s, s) maps cover the whole frame
+    (resize them to the frame's size for localisation).
+
+    Example:
+        >>> from student.networks import build_student
+        >>> model = build_student("fast", 1).eval()
+        >>> chunks = iter_frame_scores(model, np.zeros((5, 240, 360), np.uint8), batch_size=2)
+        >>> [(c.start, len(c.scores)) for c in chunks]
+        [(0, 2), (2, 2), (4, 1)]
+    """
+    if model.training:
+        raise ValueError("the student is in training mode: call model.eval() or prepare_for_inference(model) first")
+    parameter = next(model.parameters())
+    device = parameter.device if device is None else torch.device(device)
+    dtype = parameter.dtype if dtype is None else dtype
+    input_size = tuple(model.config["input_size"])
+    target_transform = model.config["target_transform"]
+    lookahead = max(TRIPLET_OFFSETS)
+    lookbehind = -min(TRIPLET_OFFSETS)
+    window, window_start, pending, next_frame, received = None, 0, [], 0, 0
+
+    def score(stop, total):
+        nonlocal window, window_start, pending
+        if pending:
+            resized = resize_frames(pending, input_size)
+            window = resized if window is None else np.concatenate([window, resized])
+            pending = []
+        rows = triplet_indices(np.arange(next_frame, stop), total) - window_start
+        x = triplets_to_input(torch.from_numpy(window).to(device), rows, dtype)
+        frame_scores, maps = maps_to_scores(model(x), scale, target_transform)
+        keep_from = max(0, stop - lookbehind - window_start)
+        window, window_start = window[keep_from:], window_start + keep_from
+        return ScoredFrames(int(next_frame), frame_scores.cpu().numpy(),
+                            maps.cpu().numpy() if return_maps else None)
+
+    for frame in frames:
+        pending.append(frame)
+        received += 1
+        if received - lookahead - next_frame >= batch_size:
+            chunk = score(next_frame + batch_size, total=received)
+            next_frame += batch_size
+            yield chunk
+    while next_frame < received:
+        stop = min(next_frame + batch_size, received)
+        chunk = score(stop, total=received)
+        next_frame = stop
+        yield chunk
+
+
+def frame_scores(model, frames, batch_size=64, return_maps=False, device=None, dtype=None, scale=FRAME_SCORE_SCALE):
+    """Scores (T,) float32 of a whole sequence of uint8 frames, and with ``return_maps`` its maps (T, s, s).
+
+    Example:
+        >>> from student.networks import build_student
+        >>> scores = frame_scores(build_student("fast", 1).eval(), np.zeros((7, 60, 90), np.uint8))
+        >>> scores.shape
+        (7,)
+    """
+    chunks = list(iter_frame_scores(model, frames, batch_size, return_maps, device, dtype, scale))
+    if not chunks:
+        raise ValueError("no frames to score: the sequence is empty")
+    scores = np.concatenate([c.scores for c in chunks]).astype(np.float32)
+    if return_maps:
+        return scores, np.concatenate([c.maps for c in chunks]).astype(np.float32)
+    return scores

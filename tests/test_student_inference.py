@@ -1,0 +1,137 @@
+"""Inference: one score per frame, t-3/t/t+3 triplets clamped at the borders, streaming, speed measurement."""
+import numpy as np
+import pytest
+import torch
+
+from student import (
+    build_student, frame_scores, iter_frame_scores, maps_to_scores, measure_fps, prepare_for_inference,
+    resize_frame, resize_frames, triplet_indices, triplets_to_input)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny tensors run faster on one thread, and far faster when other work shares the cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_student("fast", ["motion", "appearance"], (32, 48)).eval()
+
+
+def _video(length, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, size=(length, 96, 144), dtype=np.uint8)
+
+
+def test_triplets_are_clamped_at_the_first_and_last_frame():
+    assert triplet_indices(range(5), 5).tolist() == [[0, 0, 3], [0, 1, 4], [0, 2, 4], [0, 3, 4], [1, 4, 4]]
+    assert triplet_indices([0], 1).tolist() == [[0, 0, 0]]
+
+
+@pytest.mark.parametrize("length, batch_size", [(1, 4), (2, 1), (7, 3), (70, 16)])
+def test_one_score_per_frame_equal_to_scoring_the_clamped_triplets_directly(model, length, batch_size):
+    video = _video(length)
+    scores = frame_scores(model, video, batch_size=batch_size)
+    assert scores.shape == (length,) and scores.dtype == np.float32
+    resized = np.stack([resize_frame(frame, (32, 48)) for frame in video])
+    x = triplets_to_input(resized, triplet_indices(range(length), length))
+    with torch.no_grad():
+        expected, _ = maps_to_scores(model(x), target_transform=model.config["target_transform"])
+    np.testing.assert_allclose(scores, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_border_frames_see_repeated_frames_not_wrapped_ones(model):
+    video = _video(9)
+    scores = frame_scores(model, video)
+    changed = video.copy()
+    changed[8] = 255 - changed[8]
+    rescored = frame_scores(model, changed)
+    np.testing.assert_array_equal(scores[:5], rescored[:5])
+    assert not np.allclose(scores[5:], rescored[5:]), "frames 5..8 see frame 8"
+
+
+def test_scores_stream_lazily_with_bounded_lookahead(model):
+    consumed = []
+
+    def stream():
+        for index in range(1000):
+            consumed.append(index)
+            yield np.zeros((96, 144), np.uint8)
+
+    chunks = iter_frame_scores(model, stream(), batch_size=16)
+    first = next(chunks)
+    assert (first.start, len(first.scores)) == (0, 16)
+    assert len(consumed) == 16 + 3, "a chunk is yielded as soon as the frames 3 ahead have arrived"
+    rest = list(chunks)
+    assert sum(len(c.scores) for c in rest) == 1000 - 16
+    assert [c.start for c in rest] == list(range(16, 1000, 16))
+
+
+def test_maps_on_request_and_empty_videos_or_training_mode_are_refused(model):
+    scores, maps = frame_scores(model, _video(5), return_maps=True)
+    assert maps.shape == (5, 16, 16)
+    np.testing.assert_allclose(scores, maps.max(axis=(1, 2)))
+    with pytest.raises(ValueError, match="no frames to score"):
+        frame_scores(model, np.zeros((0, 96, 144), np.uint8))
+    with pytest.raises(ValueError, match="training mode"):
+        frame_scores(build_student("fast", 1, (32, 48)), _video(2))
+
+
+def _with_batch_norm_statistics(model):
+    generator = torch.Generator().manual_seed(2)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.normal_(0, 0.5, generator=generator)
+            module.running_var.uniform_(0.5, 2, generator=generator)
+            module.weight.data.uniform_(0.5, 1.5, generator=generator)
+    return model.eval()
+
+
+def test_inference_copy_folds_batch_norm_without_changing_scores_or_the_model():
+    torch.manual_seed(1)
+    reference = _with_batch_norm_statistics(build_student("fast", 1, (32, 48)))
+    state = {k: v.clone() for k, v in reference.state_dict().items()}
+    folded, dtype = prepare_for_inference(reference, bf16=False)
+    video = _video(12)
+    assert dtype == torch.float32
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    np.testing.assert_allclose(frame_scores(folded, video), frame_scores(reference, video), rtol=1e-4, atol=1e-5)
+    assert all(torch.equal(state[k], v) for k, v in reference.state_dict().items()), "the original is untouched"
+
+
+def test_bfloat16_inference_stays_close_to_float32():
+    torch.manual_seed(1)
+    reference = _with_batch_norm_statistics(build_student("fast", 1, (32, 48)))
+    fast, dtype = prepare_for_inference(reference, bf16=True)
+    video = _video(12)
+    assert dtype == torch.bfloat16 and next(fast.parameters()).dtype == torch.bfloat16
+    expected = frame_scores(reference, video)
+    np.testing.assert_allclose(frame_scores(fast, video), expected, atol=0.02 * np.abs(expected).max() + 1e-3)
+
+
+def test_measure_fps_reports_forward_and_end_to_end_rates_per_batch_size(model):
+    rows = measure_fps(model, batch_sizes=(1, 4), warmup=1, repeats=3, source_size=(96, 144), threads=1)
+    assert [r["batch_size"] for r in rows] == [1, 4]
+    for row in rows:
+        assert row["fps_forward"] > 0 and row["fps_end_to_end"] > 0
+        assert 0 < row["latency_ms_p50"] <= row["latency_ms_p95"]
+
+
+def test_scores_come_back_in_teacher_units():
+    maps = {16: torch.zeros(1, 2, 16, 16)}
+    maps[16][0, :, 2, 3] = torch.log1p(torch.tensor(4.0))
+    scores, combined = maps_to_scores(maps, target_transform="log1p")
+    assert scores.item() == pytest.approx(4.0) and combined.shape == (1, 16, 16)
+
+
+def test_batched_resize_matches_one_frame_at_a_time():
+    frames = _video(5)
+    for size in [(32, 48), (37, 55), (120, 200)]:
+        together = resize_frames(frames, size)
+        np.testing.assert_array_equal(together, np.stack([resize_frame(f, size) for f in frames]))
+    with pytest.raises(ValueError, match="same size"):
+        resize_frames([frames[0], frames[0][:50]], (32, 48))
