@@ -1,4 +1,251 @@
-"""`fastaed train-student`: not built yet."""
-from pipeline.cli.not_built import not_built
+"""`fastaed train-student`: distil the teachers' maps in a SHARDS folder into a student, from shards alone.
 
-command = not_built("train-student", 4, "Train the student from shards alone.")
+Writes, in RUN (each file atomically, after every epoch):
+
+- ``student.pt``: the checkpoint (model, discriminators, both optimizers, epoch, log);
+- ``train_log.json``: the run (student config, shards, settings) and one entry per epoch;
+- ``train_log.tsv``: epoch, mse, adv_g, adv_d, seconds (for ``dvc plots``);
+- ``train_metrics.json``: the last epoch's losses (for ``dvc metrics``).
+
+Only training shards are read. There is no model selection: the checkpoint is the last epoch's,
+so no test label (nor any test frame) can influence it.
+
+Example:
+    $ fastaed train-student --shards data/shards --out data/run --epochs 20
+    $ fastaed train-student --shards data/shards --out data/run --epochs 30 --resume
+    $ fastaed train-student --shards data/shards --out data/run_one --teachers density --adv-weight 0
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.errors import FastaedError
+from pipeline.shards.atomic import atomic_output
+
+CHECKPOINT = "student.pt"
+LOG_JSON = "train_log.json"
+LOG_TSV = "train_log.tsv"
+METRICS_JSON = "train_metrics.json"
+LOG_COLUMNS = ("epoch", "mse", "adv_g", "adv_d", "seconds")
+
+DEFAULT_EPOCHS = 20
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_LR = 1e-3
+DEFAULT_ADV_WEIGHT = 0.1
+DEFAULT_WORKERS = 2
+
+
+def check_size(size):
+    """The student size ``size`` (default: the default size), FastaedError for an unknown one.
+
+    Example:
+        >>> check_size(None)
+        'fast'
+    """
+    from student import DEFAULT_SIZE, STUDENT_SIZES
+
+    size = size or DEFAULT_SIZE
+    if size not in STUDENT_SIZES:
+        raise FastaedError(f"--size {size}: choose one of {', '.join(STUDENT_SIZES)}")
+    return size
+
+
+def check_device(device):
+    """FastaedError when ``device`` is ``cuda`` and this torch cannot use a GPU.
+
+    Example:
+        >>> check_device("cpu")
+    """
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        why = "this torch has no CUDA support" if torch.version.cuda is None else "no CUDA GPU is visible"
+        raise FastaedError(f"--device cuda: {why} (torch {torch.__version__}): use --device cpu, or run on a "
+                           f"machine with a CUDA GPU and a CUDA build of torch")
+
+
+def read_resume_checkpoint(path, size):
+    """The checkpoint at ``path`` as :func:`student.load_checkpoint` reads it, its errors as FastaedError.
+
+    Example:
+        >>> read_resume_checkpoint("run/student.pt", "fast")["epoch"]      # doctest: +SKIP
+        3
+    """
+    from student import load_checkpoint
+
+    try:
+        return load_checkpoint(path, size=size)
+    except ValueError as error:
+        raise FastaedError(f"--resume: {error}") from error
+
+
+def check_input_size(shards, frame_size, size, input_size):
+    """FastaedError unless the shards' stored frames (H, W) are the student's input size.
+
+    Example:
+        >>> check_input_size("s", (80, 120), "fast", (80, 120))
+    """
+    from student import STUDENT_SIZES
+
+    if tuple(frame_size) == tuple(input_size):
+        return
+    fitting = [name for name, spec in STUDENT_SIZES.items() if tuple(spec.input_size) == tuple(frame_size)]
+    other = f", or use --size {fitting[0]}, which takes them" if fitting else ""
+    raise FastaedError(
+        f"{shards}: the shards hold {_size_text(frame_size)} frames but the '{size}' student takes "
+        f"{_size_text(input_size)}: precompute shards for it with `fastaed precompute-teachers "
+        f"--frame-size {_size_text(input_size)}`{other}")
+
+
+def write_outputs(run, header, log):
+    """Write ``train_log.json``, ``train_log.tsv`` and ``train_metrics.json`` in ``run`` atomically.
+
+    ``header`` describes the run (plain values), ``log`` is the list of per-epoch entries.
+
+    Example:
+        >>> import tempfile
+        >>> run = Path(tempfile.mkdtemp())
+        >>> write_outputs(run, {"size": "fast"}, [{"epoch": 1, "mse": 0.5, "adv_g": 0.7, "adv_d": 1.4, "seconds": 2.0}])
+        >>> (run / "train_log.tsv").read_text().splitlines()[1]
+        '1\\t0.5\\t0.7\\t1.4\\t2.0'
+    """
+    run = Path(run)
+    _write_text(run / LOG_JSON, json.dumps({**header, "log": log}, indent=1) + "\n")
+    rows = ["\t".join(LOG_COLUMNS)] + ["\t".join(str(entry[column]) for column in LOG_COLUMNS) for entry in log]
+    _write_text(run / LOG_TSV, "\n".join(rows) + "\n")
+    last = log[-1] if log else {}
+    metrics = {"epochs": len(log), **{name: last.get(name) for name in ("mse", "adv_g", "adv_d")},
+               "seconds": sum(entry["seconds"] for entry in log)}
+    _write_text(run / METRICS_JSON, json.dumps(metrics, indent=1) + "\n")
+
+
+def _write_text(path, text):
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
+
+
+def _size_text(size):
+    return "x".join(str(v) for v in size)
+
+
+def resumed_teachers(checkpoint_path, checkpoint, chosen):
+    """The teachers a resumed run learns: the checkpoint's; FastaedError when ``chosen`` (if given) differs.
+
+    Example:
+        >>> resumed_teachers("run/student.pt", {"config": {"teachers": ["density"]}}, None)
+        ['density']
+    """
+    trained_with = list(checkpoint["config"]["teachers"])
+    if chosen is not None and list(chosen) != trained_with:
+        raise FastaedError(f"--resume: {checkpoint_path} was trained with --teachers {','.join(trained_with)}, "
+                           f"not {','.join(chosen)}: resume with those, or use --overwrite or another --out")
+    return trained_with
+
+
+def check_same_shards(run, config_hash):
+    """FastaedError when ``run``'s log says it was trained on shards of another configuration hash.
+
+    Example:
+        >>> check_same_shards("a/run/that/does/not/exist", "0123456789abcdef")
+    """
+    try:
+        previous = json.loads((Path(run) / LOG_JSON).read_text()).get("shards_config_hash")
+    except (OSError, ValueError, AttributeError):
+        return
+    if previous not in (None, config_hash):
+        raise FastaedError(f"--resume: {run} was trained on shards of another configuration ({previous}, these "
+                           f"are {config_hash}): use the same --shards, or --overwrite or another --out")
+
+
+@click.command("train-student")
+@click.option("--shards", "shards", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Shards folder written by `fastaed precompute-teachers` (only its training shards are read).")
+@click.option("--out", "run", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder: student.pt, train_log.json, train_log.tsv, train_metrics.json.")
+@click.option("--size", default=None, metavar="NAME",
+              help="Student size: fast (CPU) or paper (GPU)  [default: fast]; a resumed checkpoint must be of it.")
+@click.option("--epochs", default=DEFAULT_EPOCHS, show_default=True, type=click.IntRange(min=1),
+              help="Total epochs (with --resume, including those already done).")
+@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(min=1))
+@click.option("--lr", default=DEFAULT_LR, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Adam learning rate of the student and the discriminators.")
+@click.option("--adv-weight", default=DEFAULT_ADV_WEIGHT, show_default=True, type=click.FloatRange(min=0),
+              help="Weight of the adversarial loss (0: plain MSE distillation, no discriminators).")
+@click.option("--teachers", default=None, metavar="A,B",
+              help="Teachers whose maps to learn, in head order  [default: all in the shards; when resuming, "
+                   "the checkpoint's].")
+@click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
+@click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(min=0),
+              help="DataLoader worker processes reading the shards (0: read in the training process).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the initial weights and the shuffling.")
+@click.option("--resume", is_flag=True, help="Continue from RUN/student.pt after its last completed epoch.")
+@click.option("--overwrite", is_flag=True, help="Start again although RUN/student.pt exists (it is replaced).")
+@click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
+def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, device, workers, seed, resume,
+            overwrite, quiet):
+    """Train the student on the teachers' maps in SHARDS, reading nothing but the training shards.
+
+    A checkpoint is written after every epoch; --resume continues an interrupted run.
+    """
+    import torch
+    from tqdm import tqdm
+
+    from pipeline.training_data import ShardTrainingSet
+    from student import STUDENT_SIZES, build_student, train
+
+    if resume and overwrite:
+        raise FastaedError("--resume and --overwrite exclude each other: resume keeps RUN/student.pt, "
+                           "overwrite replaces it")
+    check_device(device)
+    checkpoint_path = run / CHECKPOINT
+    size = check_size(size)
+    if checkpoint_path.exists() and not (resume or overwrite):
+        raise FastaedError(f"{checkpoint_path} exists: add --resume to continue it, --overwrite to start "
+                           f"again, or choose another --out")
+    chosen = [name.strip() for name in teachers.split(",") if name.strip()] if teachers is not None else None
+    checkpoint = read_resume_checkpoint(checkpoint_path, size) if resume and checkpoint_path.exists() else None
+    if checkpoint is not None:
+        chosen = resumed_teachers(checkpoint_path, checkpoint, chosen)
+    data = ShardTrainingSet(shards, teachers=chosen)
+    if checkpoint is not None:
+        check_same_shards(run, data.config_hash)
+    input_size = checkpoint["config"]["input_size"] if checkpoint is not None else STUDENT_SIZES[size].input_size
+    check_input_size(shards, data.frame_size, size, input_size)
+
+    if overwrite:
+        for name in (CHECKPOINT, LOG_JSON, LOG_TSV, METRICS_JSON):
+            (run / name).unlink(missing_ok=True)
+    run.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = build_student(size, list(data.teachers), input_size)
+    header = {"student": dict(model.config), "shards": os.fspath(shards), "shards_config_hash": data.config_hash,
+              "train_videos": [shard.video for shard in data.shards], "train_frames": len(data),
+              "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "adv_weight": adv_weight,
+                           "device": device, "workers": workers, "seed": seed}}
+    log = list(checkpoint["log"]) if checkpoint is not None else []
+    done = checkpoint["epoch"] if checkpoint is not None else 0
+    if not quiet:
+        start = f"resuming after epoch {done}" if done else "starting"
+        tqdm.write(f"fastaed: {start}: '{size}' student, teachers {', '.join(data.teachers)}, {len(data)} training "
+                   f"frames of {len(data.shards)} videos, {_size_text(data.frame_size)}", file=sys.stderr)
+
+    def on_epoch(entry):
+        log.append(entry)
+        write_outputs(run, header, log)
+        if not quiet:
+            tqdm.write(f"epoch {entry['epoch']}/{epochs}: mse {entry['mse']:.4f}, adv_g {entry['adv_g']:.4f}, "
+                       f"adv_d {entry['adv_d']:.4f} ({entry['seconds']:.1f} s)", file=sys.stderr)
+
+    try:
+        train(model, None, data, epochs=epochs, batch_size=batch_size, lr=lr, adv_weight=adv_weight, device=device,
+              num_workers=workers, checkpoint_path=checkpoint_path, resume=checkpoint is not None, seed=seed,
+              progress=not quiet, on_epoch=on_epoch)
+    except ValueError as error:  # the student's own checks: one clear line each
+        raise FastaedError(str(error)) from error
+    write_outputs(run, header, log)
+    final = log[-1]
+    click.echo(f"student in {checkpoint_path}: {final['epoch']} epochs, mse {final['mse']:.4f}, "
+               f"adv_g {final['adv_g']:.4f}, adv_d {final['adv_d']:.4f}")

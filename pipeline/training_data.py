@@ -1,0 +1,156 @@
+"""The student's training data: a torch ``Dataset`` over the training shards of a SHARDS folder.
+
+One item per (training shard, frame t): the student input frames t-3, t, t+3 (clamped at the
+video's borders, :func:`student.triplet_indices`) and every chosen teacher's map at t. Only the
+``train`` split is read; test shards (and their labels) are never opened. The shards are checked
+against their manifest when the dataset is built; their HDF5 files are opened on the first read
+in each process, so DataLoader workers (forked or spawned) each open their own handles.
+
+Example:
+    >>> from torch.utils.data import DataLoader
+    >>> data = ShardTrainingSet("data/shards", teachers=["density"])     # doctest: +SKIP
+    >>> frames, targets = data[0]                                        # doctest: +SKIP
+    >>> frames.shape, targets["density"].shape                           # doctest: +SKIP
+    (torch.Size([3, 80, 120]), torch.Size([10, 15]))
+    >>> next(iter(DataLoader(data, batch_size=8, num_workers=2)))[0].shape  # doctest: +SKIP
+    torch.Size([8, 3, 80, 120])
+"""
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from pipeline.errors import FastaedError
+from pipeline.shards import map_grid, open_shards, read_manifest
+from pipeline.shards.manifest import manifest_path
+from student import triplet_indices
+
+SPLIT = "train"
+REWRITE = "delete it and run `fastaed precompute-teachers` again to rewrite it"
+
+
+class ShardReadError(FastaedError):
+    """A shard that fails while training reads it (a damaged chunk, a non-finite map value).
+
+    A DataLoader worker's exception is re-raised in the main process as
+    ``type(error)(text of the worker's whole traceback)``; this class keeps only its own
+    one-line message from that text, so the CLI still prints one line.
+
+    Example:
+        >>> str(ShardReadError("Caught ShardReadError in DataLoader worker process 0.\\n"
+        ...                    "Traceback ...\\npipeline.training_data.ShardReadError: s/train/01.h5: bad\\n"))
+        's/train/01.h5: bad'
+    """
+
+    def __init__(self, message):
+        marker = f"{type(self).__name__}: "
+        if "\n" in message and marker in message:
+            message = message.rsplit(marker, 1)[1].strip()
+        super().__init__(message)
+
+
+class ShardTrainingSet(Dataset):
+    """(frames (3, H, W) uint8 tensor, {teacher: (h, w) float32 tensor}) for every frame of every training shard.
+
+    ``teachers`` (default: all, in the shards' order) picks the target maps. With
+    ``verify_checksums`` (the default) every training shard's bytes are checked against the
+    manifest first, which finds flipped bits and truncations before any training step. Raises
+    :class:`~pipeline.errors.FastaedError` naming the file for a missing, incomplete, damaged or
+    inconsistent shard, and for teachers the shards do not have.
+
+    Attributes: ``root``, ``shards`` (lazy :class:`pipeline.shards.Shard` objects), ``teachers``,
+    ``frame_size`` (H, W) of the stored student frames, ``map_size`` (h, w), ``config_hash``.
+
+    Example:
+        >>> data = ShardTrainingSet("data/shards")                   # doctest: +SKIP
+        >>> len(data), data.teachers, data.frame_size                # doctest: +SKIP
+        (320, ('density', 'autoencoder'), (80, 120))
+    """
+
+    def __init__(self, root, teachers=None, verify_checksums=True):
+        self.root = Path(root)
+        manifest = read_manifest(self.root)
+        self.config_hash = manifest["config_hash"]
+        _check_training_shards_complete(self.root, manifest)
+        self.shards = open_shards(self.root, SPLIT, verify_checksums=verify_checksums, require_complete=False)
+        if not self.shards:
+            raise FastaedError(f"{manifest_path(self.root)}: no training shards listed: run `fastaed "
+                               f"precompute-teachers` on a dataset with training videos")
+        available, self.frame_size, self.map_size = _common_layout(self.root, manifest, self.shards)
+        self.teachers = _choose_teachers(self.root, available, teachers)
+        self._starts = np.cumsum([0] + [shard.num_frames for shard in self.shards])
+
+    def __len__(self):
+        return int(self._starts[-1])
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"frame {index} is out of range for {len(self)} training frames")
+        which = int(np.searchsorted(self._starts, index, side="right")) - 1
+        shard, t = self.shards[which], int(index - self._starts[which])
+        triplet = triplet_indices([t], shard.num_frames)[0]
+        try:
+            # one read per frame: h5py's list indexing is several times slower than three int reads
+            frames = np.stack([shard.read_frames(int(i)) for i in triplet])
+            maps = {teacher: shard.read_map(teacher, t).astype(np.float32) for teacher in self.teachers}
+        except (OSError, KeyError, ValueError, RuntimeError) as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise ShardReadError(f"{shard.path}: frame {t} cannot be read ({reason}): {REWRITE}") from None
+        for teacher, grid in maps.items():
+            if not np.isfinite(grid).all():
+                raise ShardReadError(f"{shard.path}: maps/{teacher} has non-finite values at frame {t}: {REWRITE}")
+        return torch.from_numpy(frames), {teacher: torch.from_numpy(grid) for teacher, grid in maps.items()}
+
+    def __repr__(self):
+        return (f"ShardTrainingSet({str(self.root)!r}, videos={len(self.shards)}, frames={len(self)}, "
+                f"teachers={list(self.teachers)})")
+
+
+def _check_training_shards_complete(root, manifest):
+    expected = [relpath for relpath in manifest["expected"] if Path(relpath).parts[0] == SPLIT]
+    missing = sorted(set(expected) - set(manifest["shards"]))
+    if missing:
+        raise FastaedError(f"{root}: {len(missing)} of {len(expected)} training shards are not written yet "
+                           f"(e.g. {missing[0]}): run `fastaed precompute-teachers` again to finish them")
+
+
+def _common_layout(root, manifest, shards):
+    """The teachers, stored frame size and map size every shard shares, checked against the manifest."""
+    config = manifest["config"]
+    stated_teachers = tuple(t["name"] if isinstance(t, dict) else t for t in config.get("teachers", ()))
+    stated_size = tuple(config["frame_size"]) if "frame_size" in config else None
+    first = shards[0]
+    teachers, frame_size = first.teachers, tuple(first.read_frames(0).shape)
+    first.close()
+    if stated_teachers and teachers != stated_teachers:
+        raise FastaedError(f"{first.path}: holds maps of teachers {', '.join(teachers)}, but "
+                           f"{manifest_path(root)} says {', '.join(stated_teachers)}: {REWRITE}")
+    if stated_size and frame_size != stated_size:
+        raise FastaedError(f"{first.path}: holds {_size_text(frame_size)} frames, but {manifest_path(root)} "
+                           f"says {_size_text(stated_size)}: {REWRITE}")
+    map_size = map_grid(first.frame_size)
+    for shard in shards[1:]:
+        size = tuple(shard.read_frames(0).shape)
+        shard.close()
+        if shard.teachers != teachers or size != frame_size or map_grid(shard.frame_size) != map_size:
+            raise FastaedError(
+                f"{shard.path}: holds {_size_text(size)} frames and {_size_text(map_grid(shard.frame_size))} "
+                f"maps of teachers {', '.join(shard.teachers)}, unlike {first.path} ({_size_text(frame_size)}, "
+                f"{_size_text(map_size)}, {', '.join(teachers)}): {REWRITE}")
+    return teachers, frame_size, map_size
+
+
+def _choose_teachers(root, available, chosen):
+    if chosen is None:
+        return tuple(available)
+    chosen = tuple(chosen)
+    unknown = [name for name in chosen if name not in available]
+    if unknown or not chosen or len(set(chosen)) != len(chosen):
+        raise FastaedError(f"teachers {', '.join(chosen) or '(none)'}: the shards in {root} hold maps of "
+                           f"{', '.join(available)}; name each teacher once, from those")
+    return chosen
+
+
+def _size_text(size):
+    return "x".join(str(v) for v in size)

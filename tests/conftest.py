@@ -1,0 +1,30 @@
+"""Fixtures shared by several test modules. Add yours below; keep each one's scope and cost stated."""
+import pytest
+
+TINY_SCENE = dict(seed=0, train_videos=2, test_videos=1, frames=40, size=(80, 120))
+"""A tiny synthetic scene; its frames are already at the default student's input size (80x120)."""
+TINY_TEACHERS = ("density", "autoencoder")
+
+
+@pytest.fixture(scope="session")
+def tiny_scene(tmp_path_factory):
+    """The tiny synthetic dataset of :data:`TINY_SCENE` (about 1 s). Read only."""
+    from pipeline.synthetic import write_synthetic
+
+    root = tmp_path_factory.mktemp("tiny_scene") / "synthetic"
+    write_synthetic(root, progress=False, **TINY_SCENE)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_shards(tiny_scene, tmp_path_factory):
+    """Real shards of :func:`tiny_scene` from the real precomputation: teachers density and
+    autoencoder (10 training steps), 2 folds, 80x120 frames, 10x15 maps (about 30-45 s on a busy
+    2-core machine, once per session). Read only: copy the folder before changing anything in it."""
+    from pipeline.precompute import PrecomputeOptions, precompute_teachers
+
+    out = tmp_path_factory.mktemp("tiny_shards") / "shards"
+    options = PrecomputeOptions(frame_size=TINY_SCENE["size"], teachers=TINY_TEACHERS,
+                                teacher_options={"autoencoder": {"steps": 10}}, folds=2)
+    precompute_teachers(tiny_scene, out, options, workers=1, progress=False)
+    return out
