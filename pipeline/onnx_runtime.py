@@ -1,0 +1,134 @@
+"""Running an exported student with ONNX Runtime the way the torch path runs it (``--runtime onnx``).
+
+:class:`OnnxStudent` is called like a student network (a float (B, 3, H, W) tensor in, ``{scale:
+maps}`` out) and carries the checkpoint's ``config``, so the student's own streaming inference
+(:func:`student.iter_frame_scores`: resizing, triplets, scaling, frame scores) runs on it
+unchanged. :func:`measure_onnx_fps` times it with the protocol of :func:`student.measure_fps`.
+"""
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import torch
+from torch import nn
+
+from pipeline.errors import FastaedError
+from student import export_onnx, iter_frame_scores
+from student.export import ONNX_INPUT
+from student.scales import SCALES
+
+PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+
+
+class OnnxStudent(nn.Module):
+    """An ONNX Runtime session over an exported student, called like the torch student (in eval mode).
+
+    It is a torch module so that code written for students (``model.training``,
+    ``next(model.parameters())`` for the input device and dtype, ``model(x)``) runs on it as it is.
+    ``threads`` sets ONNX Runtime's intra-op threads (None: its own default, one per core);
+    ``device`` picks the execution provider ("cpu" or "cuda"). Inputs and outputs stay on the CPU.
+
+    Example:
+        >>> from student import build_student
+        >>> model = build_student("fast", 1)
+        >>> runner = OnnxStudent(export_onnx(model, Path(tempfile.mkdtemp()) / "s.onnx"), model.config, threads=1)
+        >>> runner(torch.zeros(2, 3, 80, 120))[16].shape
+        torch.Size([2, 1, 16, 16])
+    """
+
+    def __init__(self, path, config, threads=None, device="cpu"):
+        super().__init__()
+        provider = PROVIDERS[torch.device(device).type]
+        if provider not in onnxruntime.get_available_providers():
+            raise FastaedError(f"--runtime onnx --device {device}: this onnxruntime {onnxruntime.__version__} has no "
+                               f"{provider} (it has {', '.join(onnxruntime.get_available_providers())}): install "
+                               f"onnxruntime-gpu for CUDA, or use --runtime torch")
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1  # the graph is a chain: parallel branches would only compete for cores
+        options.intra_op_num_threads = 0 if threads is None else int(threads)
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=[provider])
+        self.config = dict(config)
+        # Holds no weights: its device and dtype are those of the inputs the session takes.
+        self.input_marker = nn.Parameter(torch.empty(0), requires_grad=False)
+        self.eval()
+
+    def run(self, frames):
+        """The raw outputs (1x1, 4x4, 16x16 maps) for a float32 (B, 3, H, W) numpy batch."""
+        return self.session.run(None, {ONNX_INPUT: frames})
+
+    def forward(self, frames):
+        """``{1, 4, 16: (B, K, s, s)}`` maps for a float (B, 3, H, W) tensor in [0, 1], as the student returns them."""
+        batch = frames.detach().to("cpu", torch.float32).contiguous().numpy()
+        return {scale: torch.from_numpy(maps) for scale, maps in zip(SCALES, self.run(batch))}
+
+
+def onnx_student(model, threads=None, device="cpu"):
+    """Export ``model`` to a temporary ONNX file and open it as an :class:`OnnxStudent` (the file is then removed).
+
+    Example:
+        >>> from student import build_student
+        >>> onnx_student(build_student("fast", 1)).config["size"]
+        'fast'
+    """
+    with tempfile.TemporaryDirectory(prefix="fastaed-onnx-") as folder:
+        return OnnxStudent(export_onnx(model, Path(folder) / "student.onnx"), model.config, threads, device)
+
+
+def measure_onnx_fps(runner, batch_sizes=(1, 8, 64, 256), warmup=3, repeats=20, source_size=(240, 360)):
+    """Time an :class:`OnnxStudent` at each batch size; rows as :func:`student.measure_fps` returns.
+
+    Same protocol as the torch path: ``fps_forward`` is the session alone on a ready float32
+    batch, ``fps_end_to_end`` a stream of ``source_size`` uint8 frames through the student's
+    preprocessing, the session and frame scores, ``latency_ms_p50``/``p95`` the end-to-end time
+    of one batch; rates are medians of ``repeats`` timed calls after ``warmup`` untimed ones.
+    The preprocessing runs on one torch thread meanwhile: torch's idle threads spin-waiting beside
+    ONNX Runtime's slowed end-to-end rates ten-fold on a 2-core machine.
+
+    Example:
+        >>> from student import build_student
+        >>> runner = onnx_student(build_student("fast", 1), threads=1)
+        >>> rows = measure_onnx_fps(runner, batch_sizes=(2,), warmup=1, repeats=2)
+        >>> rows[0]["batch_size"], rows[0]["fps_forward"] > 0
+        (2, True)
+    """
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return [_measure_batch(runner, batch_size, warmup, repeats, source_size) for batch_size in batch_sizes]
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _measure_batch(runner, batch_size, warmup, repeats, source_size):
+    height, width = runner.config["input_size"]
+    batch = np.random.default_rng(0).random((batch_size, 3, height, width), dtype=np.float32)
+    forward = []
+    for i in range(warmup + repeats):
+        started = time.perf_counter()
+        runner.run(batch)
+        if i >= warmup:
+            forward.append(time.perf_counter() - started)
+    chunk_seconds = _time_stream(runner, batch_size, warmup + repeats, source_size)[warmup:]
+    return {
+        "batch_size": int(batch_size),
+        "fps_forward": batch_size / float(np.median(forward)),
+        "fps_end_to_end": batch_size / float(np.median(chunk_seconds)),
+        "latency_ms_p50": 1000 * float(np.percentile(chunk_seconds, 50)),
+        "latency_ms_p95": 1000 * float(np.percentile(chunk_seconds, 95)),
+    }
+
+
+def _time_stream(runner, batch_size, chunks, source_size):
+    """Seconds each chunk of ``batch_size`` frames took, streaming ``chunks * batch_size`` uint8 frames."""
+    distinct = np.random.default_rng(0).integers(0, 256, size=(8, *source_size), dtype=np.uint8)
+    stream = (distinct[i % len(distinct)] for i in range(chunks * batch_size))
+    seconds, started = [], time.perf_counter()
+    for _ in iter_frame_scores(runner, stream, batch_size, device="cpu", dtype=torch.float32):
+        now = time.perf_counter()
+        seconds.append(now - started)
+        started = now
+    return seconds
