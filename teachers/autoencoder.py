@@ -55,6 +55,12 @@ class ConvAutoencoder(nn.Module):
         )
 
     def forward(self, images):
+        """Reconstruction of (B, C, H, W) images in [0, 1].
+
+        Example:
+            >>> ConvAutoencoder(1)(torch.rand(2, 1, 16, 16)).shape
+            torch.Size([2, 1, 16, 16])
+        """
         return self.decoder(self.encoder(images))
 
 

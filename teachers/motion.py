@@ -34,6 +34,10 @@ class DenseFlow:
     def __call__(self, previous, current, background=None):
         """(H, W) float32 speed; `background` is an optional bool mask of static-scene pixels
         whose median flow is taken as camera motion (without it, no camera motion is removed).
+
+        Example:
+            >>> DenseFlow()(np.zeros((32, 32), np.uint8), np.zeros((32, 32), np.uint8)).shape
+            (32, 32)
         """
         flow = self.flow(previous, current, background)
         return cv2.magnitude(np.ascontiguousarray(flow[..., 0]), np.ascontiguousarray(flow[..., 1]))
