@@ -6,6 +6,17 @@ TINY_SCENE = dict(seed=0, train_videos=2, test_videos=1, frames=40, size=(80, 12
 TINY_TEACHERS = ("density", "autoencoder")
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module: tiny tensors run faster so, far faster on shared cores."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def tiny_scene(tmp_path_factory):
     """The tiny synthetic dataset of :data:`TINY_SCENE` (about 1 s). Read only."""

@@ -10,13 +10,7 @@ from student.scales import adaptive_max_pool
 from student.training import _step
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors run faster on one thread, and far faster when other work shares the cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _maps(batch, teachers, value=0.0, seed=None):

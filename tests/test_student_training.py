@@ -11,13 +11,7 @@ from student.training import prepare_batch
 INPUT_SIZE = (32, 48)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny tensors run faster on one thread, and far faster when other work shares the cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class MovingSquares(Dataset):

@@ -12,13 +12,7 @@ from student import build_student, load_checkpoint, load_student, save_checkpoin
 TEACHERS = ["density", "autoencoder"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny batches run faster on one thread, and far faster when other work shares the cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def train_student(shards, run, *extra):

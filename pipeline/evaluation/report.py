@@ -37,6 +37,7 @@ from pipeline.evaluation.defaults import DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA
 from pipeline.evaluation.inference import load_inference_student, stream_frame_scores
 from pipeline.metrics.io import REGION_COLUMNS, TRACK_COLUMNS
 from pipeline.overlay import OverlayWriter
+from pipeline.folders import replace_folder
 
 OVERLAY_FPS = 25.0
 """Frame rate of the report's overlay video (datasets of frame images do not state one)."""
@@ -100,7 +101,7 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
         result = _write_report(partial, model, dataset, videos, overlay_id, options)
         result.update(checkpoint=str(checkpoint), dataset=str(dataset_root))
         metrics.write_json_atomic(partial / "metrics.json", _ordered(result))
-        _move_into_place(partial, out)
+        replace_folder(partial, out)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -245,11 +246,3 @@ def _ordered(result):
     return {**{key: result[key] for key in first}, **{k: v for k, v in result.items() if k not in first}}
 
 
-def _move_into_place(partial, out):
-    if not out.exists():
-        partial.rename(out)
-        return
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    out.rename(old)
-    partial.rename(out)
-    shutil.rmtree(old)

@@ -14,6 +14,7 @@ from pipeline.synthetic.background import render_background
 from pipeline.synthetic.choreography import plan_video, variant_cycle
 from pipeline.synthetic.geometry import WalkwayGeometry
 from pipeline.synthetic.render import render_video
+from pipeline.folders import replace_folder
 
 JPEG_QUALITY = 95
 MIN_FRAMES = 30
@@ -88,16 +89,6 @@ def _prepare_target(out, overwrite):
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FastaedError(f"synth output {out} exists and is not empty: choose another folder or pass --overwrite")
     out.parent.mkdir(parents=True, exist_ok=True)
-
-
-def _move_into_place(partial, out):
-    if not out.exists():
-        partial.rename(out)
-        return
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    out.rename(old)
-    partial.rename(out)
-    shutil.rmtree(old)
 
 
 def _write_image(path, image, params=()):
@@ -192,7 +183,7 @@ def write_synthetic(out, seed=0, train_videos=4, test_videos=4, frames=80, size=
         (partial / "gt/anomalies.json").write_text(json.dumps(
             {"seed": int(seed), "frame_size": list(size),
              "events": [event.__dict__ for event in events]}, indent=1) + "\n")
-        _move_into_place(partial, out)
+        replace_folder(partial, out)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
