@@ -63,7 +63,7 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
     plan = make_plan([v.id for v in dataset.train], folds)
     fingerprints = {relpath: video_fingerprint(video)
                     for relpath, video in tqdm(videos.items(), desc="fingerprints", unit="video",
-                                               disable=not progress, leave=False)}
+                                               disable=None if progress else True, leave=False)}
     document = config_document(options, dataset.name, dataset_fingerprint(fingerprints), folds)
     config_hash = short_hash(document)
     with shards_lock(out):
