@@ -18,6 +18,7 @@ from pipeline.errors import FastaedError
 from student import export_onnx, iter_frame_scores
 from student.export import ONNX_INPUT
 from student.scales import SCALES
+from student.speed import speed_result
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
@@ -113,13 +114,7 @@ def _measure_batch(runner, batch_size, warmup, repeats, source_size):
         if i >= warmup:
             forward.append(time.perf_counter() - started)
     chunk_seconds = _time_stream(runner, batch_size, warmup + repeats, source_size)[warmup:]
-    return {
-        "batch_size": int(batch_size),
-        "fps_forward": batch_size / float(np.median(forward)),
-        "fps_end_to_end": batch_size / float(np.median(chunk_seconds)),
-        "latency_ms_p50": 1000 * float(np.percentile(chunk_seconds, 50)),
-        "latency_ms_p95": 1000 * float(np.percentile(chunk_seconds, 95)),
-    }
+    return speed_result(batch_size, forward, chunk_seconds)
 
 
 def _time_stream(runner, batch_size, chunks, source_size):

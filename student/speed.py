@@ -41,6 +41,24 @@ def measure_fps(model, batch_sizes=(1, 8, 64, 256), device="cpu", threads=None, 
         torch.set_num_threads(previous_threads)
 
 
+def speed_result(batch_size, forward_seconds, chunk_seconds):
+    """One row of the speed report from timed forward calls and timed end-to-end chunks.
+
+    FPS come from the medians; the latencies are percentiles of the end-to-end chunk times.
+
+    Example:
+        >>> speed_result(8, [0.01, 0.01], [0.02, 0.02])["fps_forward"]
+        800.0
+    """
+    return {
+        "batch_size": int(batch_size),
+        "fps_forward": batch_size / float(np.median(forward_seconds)),
+        "fps_end_to_end": batch_size / float(np.median(chunk_seconds)),
+        "latency_ms_p50": 1000 * float(np.percentile(chunk_seconds, 50)),
+        "latency_ms_p95": 1000 * float(np.percentile(chunk_seconds, 95)),
+    }
+
+
 def _synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -61,13 +79,7 @@ def _measure_batch(model, batch_size, device, dtype, channels_last, warmup, repe
             if i >= warmup:
                 forward.append(time.perf_counter() - started)
     chunk_seconds = _time_stream(model, batch_size, warmup + repeats, source_size, device, dtype)[warmup:]
-    return {
-        "batch_size": int(batch_size),
-        "fps_forward": batch_size / float(np.median(forward)),
-        "fps_end_to_end": batch_size / float(np.median(chunk_seconds)),
-        "latency_ms_p50": 1000 * float(np.percentile(chunk_seconds, 50)),
-        "latency_ms_p95": 1000 * float(np.percentile(chunk_seconds, 95)),
-    }
+    return speed_result(batch_size, forward, chunk_seconds)
 
 
 def _time_stream(model, batch_size, chunks, source_size, device, dtype):
