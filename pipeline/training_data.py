@@ -2,7 +2,8 @@
 
 One item per (training shard, frame t): the student input frames t-3, t, t+3 (clamped at the
 video's borders, :func:`student.triplet_indices`) and every chosen teacher's map at t. Only the
-``train`` split is read; test shards (and their labels) are never opened. The shards are checked
+``train`` split is read, and with ``pseudo_anomalies`` the ``pseudo`` split too (clips made
+abnormal on purpose from training videos); test shards (and their labels) are never opened. The shards are checked
 against their manifest when the dataset is built; their HDF5 files are opened on the first read
 in each process, so DataLoader workers (forked or spawned) each open their own handles.
 
@@ -27,6 +28,7 @@ from pipeline.shards.manifest import manifest_path
 from student import triplet_indices
 
 SPLIT = "train"
+PSEUDO_SPLIT = "pseudo"
 REWRITE = "delete it and run `fastaed precompute-teachers` again to rewrite it"
 
 
@@ -53,7 +55,8 @@ class ShardReadError(FastaedError):
 class ShardTrainingSet(Dataset):
     """(frames (3, H, W) uint8 tensor, {teacher: (h, w) float32 tensor}) for every frame of every training shard.
 
-    ``teachers`` (default: all, in the shards' order) picks the target maps. With
+    ``teachers`` (default: all, in the shards' order) picks the target maps; ``pseudo_anomalies``
+    adds the pseudo-anomaly clips' shards (an error when the shards have none). With
     ``verify_checksums`` (the default) every training shard's bytes are checked against the
     manifest first, which finds flipped bits and truncations before any training step. Raises
     :class:`~pipeline.errors.FastaedError` naming the file for a missing, incomplete, damaged or
@@ -68,15 +71,24 @@ class ShardTrainingSet(Dataset):
         (320, ('density', 'autoencoder'), (80, 120))
     """
 
-    def __init__(self, root, teachers=None, verify_checksums=True):
+    def __init__(self, root, teachers=None, verify_checksums=True, pseudo_anomalies=False):
         self.root = Path(root)
         manifest = read_manifest(self.root)
         self.config_hash = manifest["config_hash"]
-        _check_training_shards_complete(self.root, manifest)
+        splits = (SPLIT, PSEUDO_SPLIT) if pseudo_anomalies else (SPLIT,)
+        for split in splits:
+            _check_training_shards_complete(self.root, manifest, split)
         self.shards = open_shards(self.root, SPLIT, verify_checksums=verify_checksums, require_complete=False)
         if not self.shards:
             raise FastaedError(f"{manifest_path(self.root)}: no training shards listed: run `fastaed "
                                f"precompute-teachers` on a dataset with training videos")
+        if pseudo_anomalies:
+            pseudo = open_shards(self.root, PSEUDO_SPLIT, verify_checksums=verify_checksums, require_complete=False)
+            if not pseudo:
+                raise FastaedError(f"{self.root}: holds no pseudo-anomaly clips: precompute them with `fastaed "
+                                   f"precompute-teachers --pseudo-anomalies skip2,skip4,reverse,patch`, or train "
+                                   f"without them (--pseudo-anomalies false)")
+            self.shards += pseudo
         available, self.frame_size, self.map_size = _common_layout(self.root, manifest, self.shards)
         self.teachers = _choose_teachers(self.root, available, teachers)
         self._starts = np.cumsum([0] + [shard.num_frames for shard in self.shards])
@@ -107,11 +119,11 @@ class ShardTrainingSet(Dataset):
                 f"teachers={list(self.teachers)})")
 
 
-def _check_training_shards_complete(root, manifest):
-    expected = [relpath for relpath in manifest["expected"] if Path(relpath).parts[0] == SPLIT]
+def _check_training_shards_complete(root, manifest, split):
+    expected = [relpath for relpath in manifest["expected"] if Path(relpath).parts[0] == split]
     missing = sorted(set(expected) - set(manifest["shards"]))
     if missing:
-        raise FastaedError(f"{root}: {len(missing)} of {len(expected)} training shards are not written yet "
+        raise FastaedError(f"{root}: {len(missing)} of {len(expected)} {split} shards are not written yet "
                            f"(e.g. {missing[0]}): run `fastaed precompute-teachers` again to finish them")
 
 

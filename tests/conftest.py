@@ -30,12 +30,13 @@ def tiny_scene(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_shards(tiny_scene, tmp_path_factory):
     """Real shards of :func:`tiny_scene` from the real precomputation: teachers density and
-    autoencoder (10 training steps), 2 folds, 80x120 frames, 10x15 maps (about 30-45 s on a busy
+    autoencoder (10 training steps), 2 folds, pseudo-anomaly clips skip4 and patch, 80x120 frames, 10x15 maps (about 30-45 s on a busy
     2-core machine, once per session). Read only: copy the folder before changing anything in it."""
     from pipeline.precompute import PrecomputeOptions, precompute_teachers
 
     out = tmp_path_factory.mktemp("tiny_shards") / "shards"
     options = PrecomputeOptions(frame_size=TINY_SCENE["size"], teachers=TINY_TEACHERS,
-                                teacher_options={"autoencoder": {"steps": 10}}, folds=2)
+                                teacher_options={"autoencoder": {"steps": 10}}, folds=2,
+                                pseudo_anomalies=("skip4", "patch"))
     precompute_teachers(tiny_scene, out, options, workers=1, progress=False)
     return out

@@ -14,6 +14,7 @@ from pipeline.precompute.config import (
     DEFAULT_DETECTOR,
     DEFAULT_FOLDS,
     DEFAULT_LINK_RADIUS,
+    DEFAULT_PSEUDO_ANOMALIES,
     DEFAULT_SIGMA,
     DEFAULT_TEACHERS,
     PrecomputeOptions,
@@ -119,6 +120,9 @@ def check_names(teachers, detector):
                    "and --out must be at the same paths on every worker.")
 @click.option("--frame-size", default=None, metavar="HxW",
               help="Student input frame size stored in the shards  [default: the default student's, 80x120].")
+@click.option("--pseudo-anomalies", "pseudo_anomalies", default=",".join(DEFAULT_PSEUDO_ANOMALIES), show_default=True,
+              help="Pseudo-anomaly clips made from each training video, scored by its fold's teachers and "
+                   "written to SHARDS/pseudo/ for the student: some of skip2, skip4, reverse, patch, or none.")
 @click.option("--link-radius", default=DEFAULT_LINK_RADIUS, show_default=True, type=click.IntRange(min=0),
               help="Frames over which an object's score becomes the median of its linked boxes (0: off).")
 @click.option("--sigma", default=DEFAULT_SIGMA, show_default=True, type=click.FloatRange(min=0),
@@ -128,13 +132,14 @@ def check_names(teachers, detector):
                    "configuration are still kept; delete --out to recompute everything).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(dataset, out, detector, detector_options, teachers, teacher_options, folds, workers, scheduler,
-            frame_size, link_radius, sigma, overwrite, quiet):
+            frame_size, pseudo_anomalies, link_radius, sigma, overwrite, quiet):
     """Detect objects, fit the teachers on training video (cross-fitted), and write one HDF5 shard per video.
 
     Rerunning resumes: complete shards of the same configuration are kept, missing or damaged ones
     are redone, and shards of another configuration are refused unless --overwrite.
     """
     from pipeline.precompute import precompute_teachers
+    from pipeline.precompute.pseudo import parse_kinds
 
     if workers is not None and scheduler is not None:
         raise FastaedError("--workers and --scheduler exclude each other: the scheduler's cluster has its own workers")
@@ -142,12 +147,16 @@ def command(dataset, out, detector, detector_options, teachers, teacher_options,
         raise FastaedError(f"--scheduler {scheduler}: give the scheduler address, e.g. tcp://127.0.0.1:8786")
     names = [name.strip() for name in teachers.split(",") if name.strip()]
     check_names(names, detector)
+    try:
+        kinds = parse_kinds(pseudo_anomalies)
+    except ValueError as error:
+        raise FastaedError(f"--pseudo-anomalies {pseudo_anomalies}: {error}") from None
     options = PrecomputeOptions(
         frame_size=parse_frame_size(frame_size) if frame_size else default_frame_size(),
         detector=detector,
         detector_options=dict(parse_option(text, "--detector-option") for text in detector_options),
         teachers=tuple(names), teacher_options=parse_teacher_options(teacher_options, names),
-        folds=folds, link_radius=link_radius)
+        folds=folds, link_radius=link_radius, pseudo_anomalies=kinds)
     report = precompute_teachers(dataset, out, options, workers=workers, scheduler=scheduler,
                                  overwrite=overwrite, sigma=sigma, progress=not quiet)
     click.echo(summary_line(out, report))

@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from pipeline.errors import FastaedError
-from pipeline.shards.atomic import atomic_output
+from pipeline.atomic_files import atomic_output
 
 CHECKPOINT = "student.pt"
 LOG_JSON = "train_log.json"
@@ -36,6 +36,7 @@ DEFAULT_BATCH_SIZE = 64
 DEFAULT_LR = 1e-3
 DEFAULT_ADV_WEIGHT = 0.1
 DEFAULT_WORKERS = 2
+DEFAULT_PSEUDO_ANOMALIES = True
 
 
 def check_size(size):
@@ -177,6 +178,10 @@ def check_same_shards(run, config_hash):
 @click.option("--teachers", default=None, metavar="A,B",
               help="Teachers whose maps to learn, in head order  [default: all in the shards; when resuming, "
                    "the checkpoint's].")
+@click.option("--pseudo-anomalies", type=click.BOOL, default=DEFAULT_PSEUDO_ANOMALIES, show_default=True,
+              metavar="true|false",
+              help="Also learn the teachers' maps of the pseudo-anomaly clips in SHARDS/pseudo/ (training "
+                   "videos made abnormal on purpose).")
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
 @click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(min=0),
               help="DataLoader worker processes reading the shards (0: read in the training process).")
@@ -184,8 +189,8 @@ def check_same_shards(run, config_hash):
 @click.option("--resume", is_flag=True, help="Continue from RUN/student.pt after its last completed epoch.")
 @click.option("--overwrite", is_flag=True, help="Start again although RUN/student.pt exists (it is replaced).")
 @click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
-def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, device, workers, seed, resume,
-            overwrite, quiet):
+def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pseudo_anomalies, device, workers, seed,
+            resume, overwrite, quiet):
     """Train the student on the teachers' maps in SHARDS, reading nothing but the training shards.
 
     A checkpoint is written after every epoch; --resume continues an interrupted run.
@@ -209,7 +214,7 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, dev
     checkpoint = read_resume_checkpoint(checkpoint_path, size) if resume and checkpoint_path.exists() else None
     if checkpoint is not None:
         chosen = resumed_teachers(checkpoint_path, checkpoint, chosen)
-    data = ShardTrainingSet(shards, teachers=chosen)
+    data = ShardTrainingSet(shards, teachers=chosen, pseudo_anomalies=pseudo_anomalies)
     if checkpoint is not None:
         check_same_shards(run, data.config_hash)
     input_size = checkpoint["config"]["input_size"] if checkpoint is not None else STUDENT_SIZES[size].input_size
@@ -224,7 +229,7 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, dev
     header = {"student": dict(model.config), "shards": os.fspath(shards), "shards_config_hash": data.config_hash,
               "train_videos": [shard.video for shard in data.shards], "train_frames": len(data),
               "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "adv_weight": adv_weight,
-                           "device": device, "workers": workers, "seed": seed}}
+                           "pseudo_anomalies": pseudo_anomalies, "device": device, "workers": workers, "seed": seed}}
     log = list(checkpoint["log"]) if checkpoint is not None else []
     done = checkpoint["epoch"] if checkpoint is not None else 0
     if not quiet:

@@ -3,7 +3,7 @@
 The hash covers the canonical JSON (sorted keys, no spaces) of: the shard format version, the
 fastaed version (so that a release with other teachers does not resume old shards), the dataset's name and fingerprint (every video's split, id, length, frame size and sampled pixels),
 the detector and its options, the teachers and their options (in map order), the number of
-cross-fitting folds, the score-linking radius, the student frame size stored in the shards, the map cell and the seed.
+cross-fitting folds, the pseudo-anomaly kinds, the score-linking radius, the student frame size stored in the shards, the map cell and the seed.
 Paths, worker counts, the scheduler and the report's smoothing do not change shards and are left out.
 """
 import hashlib
@@ -18,6 +18,8 @@ DEFAULT_TEACHERS = ("density", "autoencoder")
 DEFAULT_FOLDS = 4
 DEFAULT_DETECTOR = "foreground"
 DEFAULT_LINK_RADIUS = 4
+DEFAULT_PSEUDO_ANOMALIES = ("skip2", "skip4", "reverse", "patch")
+"""Pseudo-anomaly clips made from each training video (:mod:`pipeline.precompute.pseudo`)."""
 DEFAULT_SIGMA = 3.0
 """Gaussian smoothing (in frames) of the frame scores in report.json."""
 
@@ -40,6 +42,7 @@ class PrecomputeOptions:
     teacher_options: dict = field(default_factory=dict)
     folds: int = DEFAULT_FOLDS
     link_radius: int = DEFAULT_LINK_RADIUS
+    pseudo_anomalies: tuple = DEFAULT_PSEUDO_ANOMALIES
 
     def options_of(self, teacher):
         """The options ``teacher`` is built with (empty when none were given).
@@ -88,6 +91,7 @@ def config_document(options, dataset_name, dataset_fingerprint, folds):
         "detector": {"name": options.detector, "options": dict(options.detector_options)},
         "teachers": [{"name": t, "options": options.options_of(t)} for t in options.teachers],
         "folds": folds,
+        "pseudo_anomalies": list(options.pseudo_anomalies),
         "link_radius": options.link_radius,
         "frame_size": list(options.frame_size),
         "map_cell": MAP_CELL,

@@ -26,8 +26,9 @@ from pipeline.precompute.feature_cache import cache_path, cached_key
 from pipeline.precompute.fingerprint import dataset_fingerprint, video_fingerprint
 from pipeline.precompute.lock import shards_lock
 from pipeline.precompute.plan import effective_folds, make_plan
+from pipeline.precompute.pseudo import PseudoClip, pseudo_clips
 from pipeline.precompute.report import REPORT_NAME, build_report, write_report
-from pipeline.precompute.resume import survey
+from pipeline.precompute.resume import remove_temporaries, survey
 from pipeline.precompute.teacher_store import is_saved, teacher_path
 from pipeline.shards import format as fmt
 from pipeline.shards.manifest import write_manifest
@@ -57,6 +58,7 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
     check_buildable(options)
     dataset = open_dataset(root)
     videos = {fmt.shard_relpath(v.split, v.id): v for v in (*dataset.train, *dataset.test)}
+    clips = {fmt.shard_relpath(c.split, c.id): c for c in pseudo_clips(dataset.train, options.pseudo_anomalies)}
     folds = effective_folds(options.folds, len(dataset.train))
     if folds < options.folds:
         log(f"--folds {options.folds} but {len(dataset.train)} training videos: using {folds} folds")
@@ -64,6 +66,9 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
     fingerprints = {relpath: video_fingerprint(video)
                     for relpath, video in tqdm(videos.items(), desc="fingerprints", unit="video",
                                                disable=None if progress else True, leave=False)}
+    fingerprints.update({relpath: clip.fingerprint(fingerprints[fmt.shard_relpath("train", clip.source_id)])
+                         for relpath, clip in clips.items()})
+    videos.update(clips)
     document = config_document(options, dataset.name, dataset_fingerprint(fingerprints), folds)
     config_hash = short_hash(document)
     with shards_lock(out):
@@ -72,8 +77,12 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
         if todo:
             graph = _TaskGraph(root, out, options, plan, document, config_hash, dataset.name, videos, fingerprints)
             graph.add_shards(todo)
-            with dask_client(workers, scheduler, shared_paths=(root, out)) as client:
-                graph.run(client, manifest, progress)
+            try:
+                with dask_client(workers, scheduler, shared_paths=(root, out)) as client:
+                    graph.run(client, manifest, progress)
+            finally:
+                # of tasks stopped part-way: by an error, a dying worker, or the cluster's shutdown
+                remove_temporaries(out)
         report = build_report([out / r for r in sorted(manifest["shards"]) if r.startswith("test/")],
                               [out / r for r in sorted(manifest["shards"])],
                               list(options.teachers), dataset.frame_labels(), sigma)
@@ -120,7 +129,8 @@ class _TaskGraph:
     def add_shards(self, relpaths):
         for relpath in relpaths:
             video = self.videos[relpath]
-            fit = self.plan.fold_scoring(video.split, video.id)
+            fit = (self.plan.fold_scoring("train", video.source_id) if isinstance(video, PseudoClip)
+                   else self.plan.fold_scoring(video.split, video.id))
             for teacher in self.options.teachers:
                 self._add_fit(fit, teacher)
             self._add_features(relpath)
@@ -132,7 +142,7 @@ class _TaskGraph:
                 link_radius=self.options.link_radius,
                 attrs={"dataset": self.dataset_name, "video": video.id, "split": video.split,
                        "config_hash": self.config_hash, "source_fingerprint": self.fingerprints[relpath],
-                       "fold": fit})
+                       "fold": fit, **(video.attrs if isinstance(video, PseudoClip) else {})})
 
     def run(self, client, manifest, progress):
         """Submit every job, record each finished shard in the manifest; cancel the rest on error."""
@@ -180,6 +190,8 @@ class _TaskGraph:
 
     def _ref(self, relpath):
         video = self.videos[relpath]
+        if isinstance(video, PseudoClip):
+            return tasks.VideoRef(str(self.root), video.split, video.id, video.source_id, video.kind)
         return tasks.VideoRef(str(self.root), video.split, video.id)
 
     def _cache(self, relpath):

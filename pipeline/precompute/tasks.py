@@ -30,16 +30,21 @@ from pipeline.shards.writer import write_shard
 
 @dataclass(frozen=True)
 class VideoRef:
-    """Where a worker finds a video: dataset root (absolute), split and id.
+    """Where a worker finds a video: dataset root (absolute), split and id; for a pseudo-anomaly
+    clip (split ``pseudo``) also the training video it is made from and its kind.
 
     Example:
         >>> VideoRef("/data/ped2", "test", "01").name
         'test/01'
+        >>> VideoRef("/data/ped2", "pseudo", "01-skip2", "01", "skip2").name
+        'pseudo/01-skip2'
     """
 
     root: str
     split: str
     video_id: str
+    source_id: str = None
+    pseudo_kind: str = None
 
     @property
     def name(self):
@@ -180,8 +185,12 @@ def write_video_shard(job, *_upstream):
     if cached is None:
         raise FastaedError(f"{job.cache}: cached features of {job.video.name} are missing or stale: "
                            f"run `fastaed precompute-teachers` again")
-    video = _open_video(job.video)
-    num_frames, frame_size = len(video), tuple(video.frame_size)
+    if job.video.pseudo_kind:
+        video = _load_frames(job.video)
+        num_frames, frame_size, video_frames = len(video), tuple(video.shape[1:]), iter(video)
+    else:
+        video = _open_video(job.video)
+        num_frames, frame_size, video_frames = len(video), tuple(video.frame_size), video.iter_frames()
     if cached["num_frames"] != num_frames:
         raise FastaedError(f"{job.video.name}: the video now has {num_frames} frames, its cached features "
                            f"{cached['num_frames']}: delete {job.cache} and run again")
@@ -198,7 +207,7 @@ def write_video_shard(job, *_upstream):
             started = time.perf_counter()
             maps[name] = paint_maps(boxes, scores[name], num_frames, frame_size)
             seconds[f"{name}.paint"] = time.perf_counter() - started
-    frames = np.stack([resize_frame(frame, job.frame_size) for frame in video.iter_frames()])
+    frames = np.stack([resize_frame(frame, job.frame_size) for frame in video_frames])
     seconds_per_frame = sum(seconds.values()) / num_frames
     attrs = {**job.attrs, "num_frames": num_frames, "frame_size": frame_size,
              "teacher_seconds_per_frame": seconds_per_frame,
@@ -252,6 +261,11 @@ def _open_video(ref):
 
 
 def _load_frames(ref):
+    if ref.pseudo_kind:
+        from pipeline.precompute.pseudo import pseudo_frames
+
+        source = _open_video(VideoRef(ref.root, "train", ref.source_id))
+        return pseudo_frames(np.stack(list(source.iter_frames())), ref.pseudo_kind, ref.source_id)
     return np.stack(list(_open_video(ref).iter_frames()))
 
 

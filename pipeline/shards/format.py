@@ -1,6 +1,8 @@
 """The shard schema: one HDF5 file per video, ``SHARDS/<split>/<video>.h5``.
 
-Split folders are named ``train`` and ``test`` (the names :class:`pipeline.datasets.Video` uses).
+Split folders are named ``train`` and ``test`` (the names :class:`pipeline.datasets.Video` uses),
+and ``pseudo`` for pseudo-anomaly clips made from training videos (:mod:`pipeline.precompute.pseudo`;
+their shards also carry the attributes ``source_video`` and ``pseudo_kind``).
 
 | name               | shape, type          | meaning                                            |
 |--------------------|----------------------|----------------------------------------------------|
@@ -23,7 +25,7 @@ import math
 from pathlib import Path
 
 FORMAT_VERSION = 1
-SPLITS = ("train", "test")
+SPLITS = ("train", "test", "pseudo")
 SUFFIX = ".h5"
 MAP_CELL = 8
 
@@ -47,7 +49,7 @@ REQUIRED_ATTRS = {
     "format_version": "int, FORMAT_VERSION of the writer",
     "dataset": "str, dataset name",
     "video": "str, video id",
-    "split": "str, 'train' or 'test'",
+    "split": "str, 'train', 'test' or 'pseudo'",
     "num_frames": "int, T",
     "frame_size": "int[2], source frame (height, width)",
     "teachers": "str[], teacher names, in map order",
@@ -57,7 +59,6 @@ REQUIRED_ATTRS = {
     "fold": "int, cross-fitting fold of the teachers that scored this video (-1: all)",
 }
 
-TEMP_MARKER = ".tmp-"
 
 
 def shard_relpath(split, video_id):
@@ -89,13 +90,3 @@ def map_grid(frame_size, cell=MAP_CELL):
     """
     height, width = frame_size
     return math.ceil(height / cell), math.ceil(width / cell)
-
-
-def is_temporary(path):
-    """Whether ``path`` is a leftover temporary file of an interrupted writer.
-
-    Example:
-        >>> is_temporary("shards/test/01.h5.tmp-1234")
-        True
-    """
-    return TEMP_MARKER in Path(path).name
