@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from pipeline.errors import FastaedError
 from pipeline.shards import open_shard, read_manifest
-from pipeline.shards.atomic import atomic_output
+from pipeline.atomic_files import atomic_output
 
 TEACHERS_REPORT = "report.json"
 

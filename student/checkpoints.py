@@ -1,4 +1,5 @@
 """Student checkpoints: plain tensors, numbers, strings and lists only, loaded with ``weights_only=True``."""
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -12,7 +13,10 @@ FORMAT_VERSION = 1
 
 
 def save_checkpoint(path, model, discriminators=None, optimizers=None, epoch=0, log=(), training=None):
-    """Write a checkpoint atomically (temporary file in the same folder, then rename).
+    """Write a checkpoint atomically (temporary file in the same folder, synced, then renamed).
+
+    A failed write (a full disk) raises OSError naming ``path`` and leaves the previous
+    checkpoint, if any, as it was.
 
     Stores the model's ``config`` and weights, the discriminators' weights, optimizer states
     (``{name: optimizer}``), the number of completed epochs, the per-epoch ``log`` (list of dicts)
@@ -38,15 +42,31 @@ def save_checkpoint(path, model, discriminators=None, optimizers=None, epoch=0, 
         "log": [dict(entry) for entry in log],
         "training": dict(training or {}),
     }
+    # Serialized in memory first: torch's zip writer reports a failed write as a RuntimeError
+    # about stream positions, a plain file write reports it as the OSError it is.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
+            stream.write(buffer.getbuffer())
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask():
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _not_a_checkpoint(path, reason):

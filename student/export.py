@@ -66,6 +66,9 @@ def export_onnx(model, path, opset=ONNX_OPSET):
                 input_names=[ONNX_INPUT], output_names=list(ONNX_OUTPUTS),
                 dynamic_axes={name: {0: "batch"} for name in (ONNX_INPUT, *ONNX_OUTPUTS)})
         os.replace(temporary, path)
+    except OSError as error:  # a full disk: say which file could not be written
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

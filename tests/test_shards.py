@@ -9,7 +9,7 @@ import pytest
 from pipeline.errors import FastaedError
 from pipeline.shards import format as fmt
 from pipeline.shards import list_shards, open_shard, read_manifest, verify, write_manifest, write_shard
-from pipeline.shards.atomic import atomic_output
+from pipeline.atomic_files import atomic_output
 from pipeline.shards.manifest import new_manifest
 
 SOURCE = (60, 92)            # deliberately not a multiple of 8

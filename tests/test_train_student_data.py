@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from pipeline.errors import FastaedError
 from pipeline.shards import open_shard, write_shard
-from pipeline.shards.atomic import file_sha256
+from pipeline.atomic_files import file_sha256
 from pipeline.training_data import ShardReadError, ShardTrainingSet
 
 TEACHERS = ("density", "autoencoder")

@@ -7,6 +7,7 @@ Example:
     $ fastaed --help
     $ fastaed synth data/synthetic --seed 0
 """
+import errno
 import sys
 
 import click
@@ -38,12 +39,25 @@ class _OneLineErrors(click.Group):
         except (FastaedError, OSError) as error:
             if ctx.meta.get("fastaed.debug"):
                 raise
-            message = (str(error) or type(error).__name__).replace("\n", "\\n")
-            click.echo(f"fastaed: error: {message}", err=True)
+            click.echo(f"fastaed: error: {error_line(error)}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("fastaed: interrupted; complete outputs are kept, run the command again to resume", err=True)
             sys.exit(130)
+
+
+def error_line(error):
+    """The one line the user sees for a FastaedError or an OSError (a full disk says what to do).
+
+    Example:
+        >>> error_line(OSError(errno.ENOSPC, "No space left on device", "run/student.pt"))
+        'run/student.pt: no space left on the device (No space left on device): free some space or write elsewhere; nothing half-written was kept'
+    """
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        where = f"{error.filename}: " if error.filename else ""
+        return (f"{where}no space left on the device ({error.strerror}): free some space or write elsewhere; "
+                f"nothing half-written was kept")
+    return (str(error) or type(error).__name__).replace("\n", "\\n")
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,14 +9,13 @@ and says what to do.
 import csv
 import json
 import math
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from pipeline.atomic_files import atomic_output
 from pipeline.errors import FastaedError
 from pipeline.metrics.boxes import Region, TrackRegion
 from pipeline.metrics.tracks import tracks_from_masks
@@ -177,17 +176,9 @@ def write_json_atomic(path, data):
     Example:
         >>> write_json_atomic("report/metrics.json", {"micro_auc": 0.95})   # doctest: +SKIP
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(data, file, indent=2, allow_nan=False)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    with atomic_output(path) as temporary:
+        temporary.write_text(text)
 
 
 def _read_video_lists(path, what):

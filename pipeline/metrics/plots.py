@@ -3,15 +3,14 @@
 Figures are drawn with matplotlib's Agg canvas directly (no pyplot, no display needed) and
 written to a temporary name in the target folder, then renamed.
 """
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
+
+from pipeline.atomic_files import atomic_output
 
 
 def plot_video_scores(path, video_id, scores, labels):
@@ -79,13 +78,6 @@ def plot_file_names(video_ids):
 
 
 def _save(figure, path):
-    path = Path(path)
     FigureCanvasAgg(figure)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_output(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

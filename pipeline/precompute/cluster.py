@@ -37,8 +37,10 @@ def dask_client(workers=None, scheduler=None, shared_paths=()):
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise FastaedError(f"--workers {workers}: use at least 1 worker process")
+    # A failed task's error reaches the user once, in one line, through the client; the workers'
+    # own "Compute Failed" log of it would repeat it as a multi-line traceback.
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         yield client
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from pipeline.shards.atomic import atomic_output
+from pipeline.atomic_files import atomic_output
 
 CACHE_DIR = "cache"
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.metrics import frame_metrics, smooth_scores
 from pipeline.precompute.config import DEFAULT_SIGMA
-from pipeline.shards.atomic import atomic_output
+from pipeline.atomic_files import atomic_output
 from pipeline.shards.reader import open_shard
 
 REPORT_NAME = "report.json"

@@ -15,7 +15,7 @@ from pipeline.precompute.config import changed_fields
 from pipeline.precompute.report import REPORT_NAME
 from pipeline.precompute.teacher_store import TEACHERS_DIR
 from pipeline.shards import format as fmt
-from pipeline.shards.atomic import file_sha256
+from pipeline.atomic_files import TEMP_MARKER, file_sha256, is_temporary
 from pipeline.shards.manifest import MANIFEST, entry_problem, new_manifest, read_manifest
 from pipeline.shards.reader import open_shard
 
@@ -68,8 +68,8 @@ def remove_temporaries(out):
         0
     """
     count = 0
-    for path in Path(out).rglob(f"*{fmt.TEMP_MARKER}*"):
-        if path.is_file() and fmt.is_temporary(path):
+    for path in Path(out).rglob(f"*{TEMP_MARKER}*"):
+        if path.is_file() and is_temporary(path):
             path.unlink(missing_ok=True)
             count += 1
     return count

@@ -14,7 +14,7 @@ import numpy as np
 
 from pipeline.errors import FastaedError
 from pipeline.precompute.plan import ALL
-from pipeline.shards.atomic import atomic_output
+from pipeline.atomic_files import atomic_output
 
 TEACHERS_DIR = "teachers"
 STATE = "state"

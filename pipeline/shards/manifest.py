@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import FastaedError
 from pipeline.shards import format as fmt
-from pipeline.shards.atomic import atomic_output, file_sha256
+from pipeline.atomic_files import atomic_output, file_sha256
 
 MANIFEST = "manifest.json"
 

@@ -3,7 +3,7 @@ import h5py
 import numpy as np
 
 from pipeline.shards import format as fmt
-from pipeline.shards.atomic import atomic_output, file_sha256
+from pipeline.atomic_files import atomic_output, file_sha256
 
 
 def write_shard(path, *, frames, maps, boxes, scores, attrs):
