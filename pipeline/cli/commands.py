@@ -8,10 +8,11 @@ from pipeline.cli import (
     metrics,
     precompute_teachers,
     score,
+    summary,
     synth,
     train_student,
 )
 
 for module in (synth, dataset_info, metrics, precompute_teachers, train_student, evaluate, score,
-               benchmark_fps, export):
+               benchmark_fps, export, summary):
     main.add_command(module.command)
