@@ -15,9 +15,9 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from pipeline.atomic_files import atomic_output
 from pipeline.errors import FastaedError
 from pipeline.shards import open_shard, read_manifest
-from pipeline.atomic_files import atomic_output
 
 TEACHERS_REPORT = "report.json"
 

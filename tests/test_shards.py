@@ -6,10 +6,10 @@ import h5py
 import numpy as np
 import pytest
 
+from pipeline.atomic_files import atomic_output
 from pipeline.errors import FastaedError
 from pipeline.shards import format as fmt
 from pipeline.shards import list_shards, open_shard, read_manifest, verify, write_manifest, write_shard
-from pipeline.atomic_files import atomic_output
 from pipeline.shards.manifest import new_manifest
 
 SOURCE = (60, 92)            # deliberately not a multiple of 8
@@ -231,3 +231,10 @@ def test_open_shards_refuses_an_unfinished_folder_and_checks_the_configuration(t
     write_manifest(tmp_path, manifest)
     with pytest.raises(FastaedError, match="another configuration"):
         open_shards(tmp_path, "test", require_complete=False)
+
+
+@pytest.mark.parametrize("video_id", ["..", "../../outside", "a/b", "a\\b", ""])
+def test_a_video_id_that_is_not_a_plain_name_can_never_name_a_shard_outside_the_root(video_id, tmp_path):
+    with pytest.raises(FastaedError, match="is not a plain file name"):
+        fmt.shard_path(tmp_path, "test", video_id)
+    assert fmt.shard_path(tmp_path, "test", "Ünïcode video 01").parent == tmp_path / "test"

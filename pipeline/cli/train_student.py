@@ -22,8 +22,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import FastaedError
 from pipeline.atomic_files import atomic_output
+from pipeline.errors import FastaedError
 
 CHECKPOINT = "student.pt"
 LOG_JSON = "train_log.json"

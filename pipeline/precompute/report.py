@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.atomic_files import atomic_output
 from pipeline.metrics import frame_metrics, smooth_scores
 from pipeline.precompute.config import DEFAULT_SIGMA
-from pipeline.atomic_files import atomic_output
 from pipeline.shards.reader import open_shard
 
 REPORT_NAME = "report.json"

@@ -10,12 +10,12 @@ shards of this configuration. The per-video feature cache is never cleared: it c
 import contextlib
 from pathlib import Path
 
+from pipeline.atomic_files import TEMP_MARKER, file_sha256, is_temporary
 from pipeline.errors import FastaedError
 from pipeline.precompute.config import changed_fields
 from pipeline.precompute.report import REPORT_NAME
 from pipeline.precompute.teacher_store import TEACHERS_DIR
 from pipeline.shards import format as fmt
-from pipeline.atomic_files import TEMP_MARKER, file_sha256, is_temporary
 from pipeline.shards.manifest import MANIFEST, entry_problem, new_manifest, read_manifest
 from pipeline.shards.reader import open_shard
 

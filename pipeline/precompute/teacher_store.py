@@ -12,9 +12,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from pipeline.atomic_files import atomic_output
 from pipeline.errors import FastaedError
 from pipeline.precompute.plan import ALL
-from pipeline.atomic_files import atomic_output
 
 TEACHERS_DIR = "teachers"
 STATE = "state"

@@ -24,6 +24,8 @@ Example:
 import math
 from pathlib import Path
 
+from pipeline.errors import FastaedError
+
 FORMAT_VERSION = 1
 SPLITS = ("train", "test", "pseudo")
 SUFFIX = ".h5"
@@ -64,11 +66,26 @@ REQUIRED_ATTRS = {
 def shard_relpath(split, video_id):
     """The shard's path relative to the shards root, as a POSIX string (the manifest's key).
 
+    Video ids come from the dataset's file and folder names; one that is not a plain name (a path
+    separator, ``..``) is refused, so no name can make a shard land outside the shards root.
+
     Example:
         >>> shard_relpath("train", "07")
         'train/07.h5'
+        >>> shard_relpath("test", "../../etc/x")
+        Traceback (most recent call last):
+        ...
+        pipeline.errors.FastaedError: video id '../../etc/x' is not a plain file name: rename the video
     """
+    if split not in SPLITS or not _is_plain_name(video_id):
+        raise FastaedError(f"video id {video_id!r} is not a plain file name: rename the video"
+                         if split in SPLITS else f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
     return f"{split}/{video_id}{SUFFIX}"
+
+
+def _is_plain_name(name):
+    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+            and "\0" not in name)
 
 
 def shard_path(root, split, video_id):
@@ -78,7 +95,7 @@ def shard_path(root, split, video_id):
         >>> shard_path("/tmp/shards", "test", "03").as_posix()
         '/tmp/shards/test/03.h5'
     """
-    return Path(root) / split / f"{video_id}{SUFFIX}"
+    return Path(root) / shard_relpath(split, video_id)
 
 
 def map_grid(frame_size, cell=MAP_CELL):

@@ -13,9 +13,9 @@ rewritten atomically after each one, so an interrupted run never lists a partial
 import json
 from pathlib import Path
 
+from pipeline.atomic_files import atomic_output, file_sha256
 from pipeline.errors import FastaedError
 from pipeline.shards import format as fmt
-from pipeline.atomic_files import atomic_output, file_sha256
 
 MANIFEST = "manifest.json"
 

@@ -2,8 +2,8 @@
 import h5py
 import numpy as np
 
-from pipeline.shards import format as fmt
 from pipeline.atomic_files import atomic_output, file_sha256
+from pipeline.shards import format as fmt
 
 
 def write_shard(path, *, frames, maps, boxes, scores, attrs):
