@@ -1,5 +1,6 @@
 """The distillation training loop: MSE to the teachers' maps plus adversarial losses, with checkpoints and resume."""
 import math
+import signal
 import time
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def prepare_batch(frames, targets, config, device):
 
 
 def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_weight=0.1, device="cpu",
-          num_workers=0, checkpoint_path=None, resume=False, seed=0, progress=True, on_epoch=None):
+          num_workers=0, checkpoint_path=None, resume=False, seed=0, progress=True, on_epoch=None, should_stop=None):
     """Distil the teachers' maps into ``model``; return the per-epoch log (list of dicts).
 
     ``dataset`` yields (frames (3, H, W) uint8 or float, {teacher: (h, w) float32 grid}).
@@ -53,6 +54,9 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
     (atomically), and ``on_epoch(entry)`` is called. With ``resume`` and an existing checkpoint,
     training continues after its last completed epoch until ``epochs`` epochs are done.
     Log entries: {"epoch", "mse", "adv_g", "adv_d", "seconds"} (epoch counts from 1).
+    ``should_stop()`` is asked after every batch; when it answers True, training stops with
+    KeyboardInterrupt (the checkpoint holds the last completed epoch). DataLoader workers ignore
+    SIGINT, so a Ctrl-C reaches only the caller, which decides through ``should_stop``.
 
     Example:
         >>> from student.networks import build_student
@@ -84,14 +88,15 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
     for epoch in range(start_epoch, epochs):
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
                             pin_memory=device.type == "cuda", persistent_workers=False,
-                            generator=torch.Generator().manual_seed(seed + epoch))
+                            generator=torch.Generator().manual_seed(seed + epoch),
+                            worker_init_fn=_ignore_sigint if num_workers else None)
         torch.manual_seed(seed + epoch)
         model.train()
         discriminators.train()
         sums = {"mse": 0.0, "adv_g": 0.0, "adv_d": 0.0}
         started, count = time.perf_counter(), 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
-        for frames, targets in bar:
+        for frames, targets in _stoppable(bar, should_stop):
             x, target_maps = prepare_batch(frames, targets, config, device)
             losses = _step(model, discriminators, optimizers, x, target_maps, adv_weight)
             if not all(math.isfinite(value) for value in losses.values()):
@@ -109,6 +114,28 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
         if on_epoch is not None:
             on_epoch(entry)
     return log
+
+
+def _ignore_sigint(_worker_id):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stoppable(batches, should_stop):
+    """The batches, until ``should_stop()``; a loader failing once a stop was asked (a worker
+    that the same Ctrl-C reached before it could ignore it) counts as that stop."""
+    iterator = iter(batches)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except RuntimeError:
+            if should_stop is not None and should_stop():
+                raise KeyboardInterrupt from None
+            raise
+        if should_stop is not None and should_stop():
+            raise KeyboardInterrupt
+        yield batch
 
 
 def _step(model, discriminators, optimizers, x, target_maps, adv_weight):

@@ -75,7 +75,9 @@ def test_trains_from_shards_alone_with_workers(tiny_scene, tiny_shards, tmp_path
     finally:
         moved.rename(tiny_scene)
     assert load_student(run / "student.pt").config["teachers"] == ["autoencoder"]
-    assert json.loads((run / "train_log.json").read_text())["train_videos"] == ["01", "02"]
+    header = json.loads((run / "train_log.json").read_text())
+    assert header["train_videos"] == ["01", "02"]
+    assert header["pseudo_clips"] == ["01-patch", "01-skip4", "02-patch", "02-skip4"]
 
 
 def test_resume_continues_from_the_saved_epoch(tiny_shards, one_epoch_run, tmp_path):

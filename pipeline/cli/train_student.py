@@ -15,9 +15,12 @@ Example:
     $ fastaed train-student --shards data/shards --out data/run --epochs 30 --resume
     $ fastaed train-student --shards data/shards --out data/run_one --teachers density --adv-weight 0
 """
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -161,6 +164,32 @@ def check_same_shards(run, config_hash):
                            f"are {config_hash}): use the same --shards, or --overwrite or another --out")
 
 
+@contextlib.contextmanager
+def stop_on_ctrl_c():
+    """Yield ``stop_requested()``: True once Ctrl-C (SIGINT) was pressed; a second Ctrl-C interrupts at once.
+
+    Training then stops between two batches, never inside a checkpoint write or a DataLoader's
+    shutdown (where a KeyboardInterrupt can be swallowed).
+
+    Example:
+        >>> with stop_on_ctrl_c() as stop_requested:
+        ...     stop_requested()
+        False
+    """
+    requested = threading.Event()
+
+    def handler(signum, frame):
+        if requested.is_set():
+            raise KeyboardInterrupt
+        requested.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield requested.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @click.command("train-student")
 @click.option("--shards", "shards", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Shards folder written by `fastaed precompute-teachers` (only its training shards are read).")
@@ -227,7 +256,8 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pse
     torch.manual_seed(seed)
     model = build_student(size, list(data.teachers), input_size)
     header = {"student": dict(model.config), "shards": os.fspath(shards), "shards_config_hash": data.config_hash,
-              "train_videos": [shard.video for shard in data.shards], "train_frames": len(data),
+              "train_videos": [shard.video for shard in data.shards if shard.split == "train"],
+              "pseudo_clips": [shard.video for shard in data.shards if shard.split == "pseudo"], "train_frames": len(data),
               "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "adv_weight": adv_weight,
                            "pseudo_anomalies": pseudo_anomalies, "device": device, "workers": workers, "seed": seed}}
     log = list(checkpoint["log"]) if checkpoint is not None else []
@@ -245,9 +275,11 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pse
                        f"adv_d {entry['adv_d']:.4f} ({entry['seconds']:.1f} s)", file=sys.stderr)
 
     try:
-        train(model, None, data, epochs=epochs, batch_size=batch_size, lr=lr, adv_weight=adv_weight, device=device,
-              num_workers=workers, checkpoint_path=checkpoint_path, resume=checkpoint is not None, seed=seed,
-              progress=not quiet, on_epoch=on_epoch)
+        with stop_on_ctrl_c() as stop_requested:
+            train(model, None, data, epochs=epochs, batch_size=batch_size, lr=lr, adv_weight=adv_weight,
+                  device=device, num_workers=workers, checkpoint_path=checkpoint_path,
+                  resume=checkpoint is not None, seed=seed, progress=not quiet, on_epoch=on_epoch,
+                  should_stop=stop_requested)
     except ValueError as error:  # the student's own checks: one clear line each
         raise FastaedError(str(error)) from error
     write_outputs(run, header, log)
