@@ -24,11 +24,11 @@ from torch.utils.data import Dataset
 
 from pipeline.errors import FastaedError
 from pipeline.shards import map_grid, open_shards, read_manifest
+from pipeline.shards.format import PSEUDO_SPLIT
 from pipeline.shards.manifest import manifest_path
 from student import triplet_indices
 
 SPLIT = "train"
-PSEUDO_SPLIT = "pseudo"
 REWRITE = "delete it and run `fastaed precompute-teachers` again to rewrite it"
 
 

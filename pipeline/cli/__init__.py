@@ -7,11 +7,11 @@ Example:
     $ fastaed --help
     $ fastaed synth data/synthetic --seed 0
 """
-import errno
 import sys
 
 import click
 
+from pipeline.atomic_files import DISK_FULL
 from pipeline.errors import FastaedError
 
 
@@ -50,10 +50,10 @@ def error_line(error):
     """The one line the user sees for a FastaedError or an OSError (a full disk says what to do).
 
     Example:
-        >>> error_line(OSError(errno.ENOSPC, "No space left on device", "run/student.pt"))
+        >>> error_line(OSError(28, "No space left on device", "run/student.pt"))  # 28: ENOSPC
         'run/student.pt: no space left on the device (No space left on device): free some space or write elsewhere; nothing half-written was kept'
     """
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
         where = f"{error.filename}: " if error.filename else ""
         return (f"{where}no space left on the device ({error.strerror}): free some space or write elsewhere; "
                 f"nothing half-written was kept")

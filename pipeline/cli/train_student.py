@@ -227,6 +227,8 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pse
     import torch
     from tqdm import tqdm
 
+    from pipeline.shards.format import PSEUDO_SPLIT
+    from pipeline.training_data import SPLIT as TRAIN_SPLIT
     from pipeline.training_data import ShardTrainingSet
     from student import STUDENT_SIZES, build_student, train
 
@@ -256,8 +258,9 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pse
     torch.manual_seed(seed)
     model = build_student(size, list(data.teachers), input_size)
     header = {"student": dict(model.config), "shards": os.fspath(shards), "shards_config_hash": data.config_hash,
-              "train_videos": [shard.video for shard in data.shards if shard.split == "train"],
-              "pseudo_clips": [shard.video for shard in data.shards if shard.split == "pseudo"], "train_frames": len(data),
+              "train_videos": [shard.video for shard in data.shards if shard.split == TRAIN_SPLIT],
+              "pseudo_clips": [shard.video for shard in data.shards if shard.split == PSEUDO_SPLIT],
+              "train_frames": len(data),
               "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "adv_weight": adv_weight,
                            "pseudo_anomalies": pseudo_anomalies, "device": device, "workers": workers, "seed": seed}}
     log = list(checkpoint["log"]) if checkpoint is not None else []

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.precompute.config import short_hash
+from pipeline.shards.format import PSEUDO_SPLIT
 
 KINDS = ("skip2", "skip4", "reverse", "patch")
-SPLIT = "pseudo"
 MAX_FRAMES = 120
 """The longest clip made from one video (long videos give one clip from a seeded start)."""
 
@@ -65,7 +65,7 @@ class PseudoClip:
     source_id: str
     kind: str
 
-    split = SPLIT
+    split = PSEUDO_SPLIT
 
     @property
     def id(self):

@@ -27,7 +27,8 @@ from pathlib import Path
 from pipeline.errors import FastaedError
 
 FORMAT_VERSION = 1
-SPLITS = ("train", "test", "pseudo")
+PSEUDO_SPLIT = "pseudo"
+SPLITS = ("train", "test", PSEUDO_SPLIT)
 SUFFIX = ".h5"
 MAP_CELL = 8
 
