@@ -1,15 +1,24 @@
 """Transforms of the teachers' map values that the student regresses (and their inverses for scoring).
 
 Calibrated teacher scores are heavy-tailed: normal objects score about 0..1, clear anomalies
-tens. Squared errors on raw values are then dominated by a few cells; on Ped2 density maps,
-regressing ``log1p`` of the values made the student's frame scores follow the teacher's much more
-closely (correlation 0.80 against 0.60 with raw values, same training). The transform is
-monotone and odd, so negative scores keep their order, and it is inverted before scoring.
+tens, pseudo-anomaly clips hundreds. Squared errors on raw values are then dominated by a few
+cells; on Ped2 density maps, regressing ``log1p`` of the values made the student's frame scores
+follow the teacher's much more closely (correlation 0.80 against 0.60 with raw values, same
+training). Even in ``log1p`` units the hundreds of the pseudo-anomalies dominate the loss, and the
+student did not learn the difference that decides most frames, normal objects (about 0.5) against
+faint anomalies (1 to 5): it scored Ped2's normal test frames 2 to 3 times higher than the
+teachers did. ``capped-log1p`` (the default) first caps the magnitude at :data:`TARGET_CAP`, where
+a score already means "clearly anomalous", so the loss spends itself on the range that ranks
+frames (Ped2 micro AUC 0.903 to 0.922, same 8-epoch training; see the README's ablation).
+Each transform is monotone and odd, so negative scores keep their order; it is inverted before
+scoring (above the cap nothing is recovered: scores saturate near it).
 """
 import torch
 
-TARGET_TRANSFORMS = ("log1p", "identity")
-DEFAULT_TARGET_TRANSFORM = "log1p"
+TARGET_TRANSFORMS = ("capped-log1p", "log1p", "identity")
+DEFAULT_TARGET_TRANSFORM = "capped-log1p"
+TARGET_CAP = 10.0
+"""Largest teacher score magnitude the ``capped-log1p`` transform keeps apart (teacher units)."""
 
 
 def check_target_transform(name):
@@ -23,23 +32,31 @@ def check_target_transform(name):
 
 
 def to_student_units(values, name=DEFAULT_TARGET_TRANSFORM):
-    """Teacher map values to what the student regresses: sign(v) * log(1 + |v|) for ``log1p``.
+    """Teacher map values to what the student regresses: sign(v) * log(1 + min(|v|, cap)) for ``capped-log1p``.
 
     Example:
-        >>> to_student_units(torch.tensor([-1.0, 0.0, 3.0])).tolist() == [-0.6931471824645996, 0.0, 1.3862943649291992]
-        True
+        >>> [round(v, 4) for v in to_student_units(torch.tensor([-1.0, 0.0, 3.0, 500.0])).tolist()]
+        [-0.6931, 0.0, 1.3863, 2.3979]
+        >>> [round(v, 4) for v in to_student_units(torch.tensor([3.0, 500.0]), "log1p").tolist()]
+        [1.3863, 6.2166]
     """
     check_target_transform(name)
-    return torch.sign(values) * torch.log1p(values.abs()) if name == "log1p" else values
+    if name == "identity":
+        return values
+    magnitude = values.abs().clamp(max=TARGET_CAP) if name == "capped-log1p" else values.abs()
+    return torch.sign(values) * torch.log1p(magnitude)
 
 
 def to_teacher_units(values, name=DEFAULT_TARGET_TRANSFORM):
-    """Inverse of :func:`to_student_units`: student outputs back to the teachers' score scale.
+    """Inverse of :func:`to_student_units` (exact below the cap): student outputs back to the teachers' scale.
 
     Example:
-        >>> v = torch.tensor([-2.0, 0.0, 50.0])
+        >>> v = torch.tensor([-2.0, 0.0, 5.0])
         >>> torch.allclose(to_teacher_units(to_student_units(v)), v)
         True
+        >>> round(float(to_teacher_units(to_student_units(torch.tensor(500.0)))), 3)
+        10.0
     """
     check_target_transform(name)
-    return torch.sign(values) * torch.expm1(values.abs()) if name == "log1p" else values
+    return values if name == "identity" else torch.sign(values) * torch.expm1(values.abs())
+

@@ -43,8 +43,39 @@ def prepare_batch(frames, targets, config, device):
     return x.contiguous(memory_format=torch.channels_last), pool_to_scales(fine)
 
 
+LR_SCHEDULES = ("cosine", "constant")
+DEFAULT_LR_SCHEDULE = "cosine"
+
+
+def check_lr_schedule(name):
+    """Raise ValueError unless ``name`` is a known learning-rate schedule.
+
+    Example:
+        >>> check_lr_schedule("cosine")
+    """
+    if name not in LR_SCHEDULES:
+        raise ValueError(f"unknown learning-rate schedule '{name}': choose one of {', '.join(LR_SCHEDULES)}")
+
+
+def scheduled_lr(lr, schedule, step, total_steps):
+    """The learning rate of both optimizers at ``step`` (0-based) of ``total_steps``.
+
+    ``cosine`` falls from ``lr`` to 0 along half a cosine over the whole run, ``constant`` keeps
+    ``lr``. The rate depends on the step alone, so a resumed run continues the same curve.
+
+    Example:
+        >>> [round(scheduled_lr(1.0, "cosine", step, 4), 3) for step in range(4)]
+        [1.0, 0.854, 0.5, 0.146]
+    """
+    check_lr_schedule(schedule)
+    if schedule == "constant":
+        return lr
+    return 0.5 * lr * (1 + math.cos(math.pi * step / total_steps))
+
+
 def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_weight=0.1, device="cpu",
-          num_workers=0, checkpoint_path=None, resume=False, seed=0, progress=True, on_epoch=None, should_stop=None):
+          num_workers=0, checkpoint_path=None, resume=False, seed=0, progress=True, on_epoch=None, should_stop=None,
+          lr_schedule=DEFAULT_LR_SCHEDULE):
     """Distil the teachers' maps into ``model``; return the per-epoch log (list of dicts).
 
     ``dataset`` yields (frames (3, H, W) uint8 or float, {teacher: (h, w) float32 grid}).
@@ -54,6 +85,9 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
     (atomically), and ``on_epoch(entry)`` is called. With ``resume`` and an existing checkpoint,
     training continues after its last completed epoch until ``epochs`` epochs are done.
     Log entries: {"epoch", "mse", "adv_g", "adv_d", "seconds"} (epoch counts from 1).
+    ``lr_schedule`` (see :func:`scheduled_lr`) sets both optimizers' rate before every step; with
+    the default ``cosine`` the last epochs take small steps, so the final weights (the ones the
+    checkpoint keeps; there is no model selection) vary far less from one epoch to the next.
     ``should_stop()`` is asked after every batch; when it answers True, training stops with
     KeyboardInterrupt (the checkpoint holds the last completed epoch). DataLoader workers ignore
     SIGINT, so a Ctrl-C reaches only the caller, which decides through ``should_stop``.
@@ -67,6 +101,7 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
     """
     if len(dataset) == 0:
         raise ValueError("the training dataset is empty: it needs at least one frame with teacher maps")
+    check_lr_schedule(lr_schedule)
     if epochs < 1 or batch_size < 1 or lr <= 0 or adv_weight < 0:
         raise ValueError(f"training needs epochs >= 1, batch size >= 1, lr > 0 and adv weight >= 0; got epochs "
                          f"{epochs}, batch size {batch_size}, lr {lr}, adv weight {adv_weight}")
@@ -81,10 +116,11 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
         "discriminators": torch.optim.Adam(discriminators.parameters(), lr=lr, betas=(0.5, 0.999)),
     }
     settings = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr),
-                "adv_weight": float(adv_weight), "seed": int(seed)}
+                "adv_weight": float(adv_weight), "seed": int(seed), "lr_schedule": lr_schedule}
     start_epoch, log = 0, []
     if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
         start_epoch, log = _restore(checkpoint_path, model, discriminators, optimizers, device)
+    steps_per_epoch = math.ceil(len(dataset) / batch_size)
     for epoch in range(start_epoch, epochs):
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
                             pin_memory=device.type == "cuda", persistent_workers=False,
@@ -96,7 +132,11 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
         sums = {"mse": 0.0, "adv_g": 0.0, "adv_d": 0.0}
         started, count = time.perf_counter(), 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
-        for frames, targets in _stoppable(bar, should_stop):
+        for batch, (frames, targets) in enumerate(_stoppable(bar, should_stop)):
+            rate = scheduled_lr(lr, lr_schedule, epoch * steps_per_epoch + batch, epochs * steps_per_epoch)
+            for optimizer in optimizers.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = rate
             x, target_maps = prepare_batch(frames, targets, config, device)
             losses = _step(model, discriminators, optimizers, x, target_maps, adv_weight)
             if not all(math.isfinite(value) for value in losses.values()):

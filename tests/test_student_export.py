@@ -8,7 +8,7 @@ from student import build_student
 from student.export import ONNX_INPUT, ONNX_OUTPUTS, export_onnx
 
 
-@pytest.mark.parametrize("size, input_size", [("fast", None), ("paper", (64, 96))])
+@pytest.mark.parametrize("size, input_size", [("fast", None), ("accurate", None), ("paper", (64, 96))])
 def test_onnx_runtime_matches_torch_with_a_dynamic_batch(tmp_path, size, input_size):
     torch.manual_seed(0)
     model = build_student(size, ["motion", "appearance"], input_size).eval()

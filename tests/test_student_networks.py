@@ -18,7 +18,7 @@ def _maps(batch, teachers, value=0.0, seed=None):
     return {s: value + torch.rand(batch, teachers, s, s, generator=generator) for s in SCALES}
 
 
-@pytest.mark.parametrize("size, input_size", [("fast", None), ("fast", (64, 96)), ("paper", (96, 144))])
+@pytest.mark.parametrize("size, input_size", [("fast", None), ("fast", (64, 96)), ("accurate", None), ("paper", (96, 144))])
 def test_each_size_outputs_maps_at_1_4_16_per_teacher(size, input_size):
     model = build_student(size, ["motion", "appearance"], input_size)
     height, width = model.config["input_size"]
@@ -30,7 +30,7 @@ def test_each_size_outputs_maps_at_1_4_16_per_teacher(size, input_size):
 def test_default_input_sizes_and_config_are_plain_data():
     fast, paper = build_student("fast", 1), build_student("paper", 3)
     assert fast.config == {"size": "fast", "teachers": ["teacher0"], "input_size": [80, 120],
-                           "target_transform": "log1p"}
+                           "target_transform": "capped-log1p"}
     assert paper.config["input_size"] == [240, 360] and len(paper.config["teachers"]) == 3
 
 

@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import Dataset
 
 from student import build_student, load_checkpoint, load_student, save_checkpoint, train
-from student.training import prepare_batch
+from student.training import prepare_batch, scheduled_lr
 
 INPUT_SIZE = (32, 48)
 
@@ -67,7 +67,7 @@ def test_checkpoint_round_trip_gives_the_same_maps(tmp_path):
     payload = load_checkpoint(path, size="fast")
     assert payload["epoch"] == 1 and set(payload["optimizers"]) == {"student", "discriminators"}
     assert payload["config"] == {"size": "fast", "teachers": ["motion"], "input_size": list(INPUT_SIZE),
-                                 "target_transform": "log1p"}
+                                 "target_transform": "capped-log1p"}
     loaded = load_student(path)
     x = torch.rand(2, 3, *INPUT_SIZE)
     expected, got = model.eval()(x), loaded(x)
@@ -90,6 +90,37 @@ def test_resume_continues_after_the_saved_epoch(tmp_path):
     train(build_student("fast", ["motion"], INPUT_SIZE), None, data, epochs=1, batch_size=4,
           checkpoint_path=path, resume=False, progress=False, on_epoch=lambda e: fresh.append(e["epoch"]))
     assert fresh == [1], "without resume, training starts over"
+
+
+def _stop_after_first_epoch(entry):
+    if entry["epoch"] == 1:
+        raise KeyboardInterrupt
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    data = MovingSquares(count=12)
+    torch.manual_seed(0)
+    straight = build_student("fast", ["motion"], INPUT_SIZE)
+    train(straight, None, data, epochs=3, batch_size=4, progress=False)
+    path = tmp_path / "student.pt"
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        train(build_student("fast", ["motion"], INPUT_SIZE), None, data, epochs=3, batch_size=4, checkpoint_path=path,
+              progress=False, on_epoch=_stop_after_first_epoch)
+    resumed = build_student("fast", ["motion"], INPUT_SIZE)
+    train(resumed, None, data, epochs=3, batch_size=4, checkpoint_path=path, resume=True, progress=False)
+    for name, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[name]), f"{name} differs after resuming"
+
+
+def test_cosine_schedule_falls_from_lr_to_zero_and_constant_keeps_it():
+    rates = [scheduled_lr(1e-3, "cosine", step, 100) for step in range(100)]
+    assert rates[0] == pytest.approx(1e-3) and rates[50] == pytest.approx(5e-4) and rates[-1] < 1e-6
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert {scheduled_lr(1e-3, "constant", step, 100) for step in range(100)} == {1e-3}
+    with pytest.raises(ValueError, match="unknown learning-rate schedule 'step'"):
+        train(build_student("fast", ["motion"], INPUT_SIZE), None, MovingSquares(count=4), epochs=1,
+              progress=False, lr_schedule="step")
 
 
 def test_resume_from_a_student_with_other_teachers_is_refused(tmp_path):
@@ -142,3 +173,8 @@ def test_targets_are_pooled_then_compressed_into_student_units():
     _, maps = prepare_batch(torch.zeros(1, 3, *INPUT_SIZE), {"motion": fine}, config, "cpu")
     assert maps[1].item() == pytest.approx(float(torch.log1p(torch.tensor(9.0))))
     assert float(maps[16].min()) == 0.0
+    fine.fill_(-3.0)
+    fine[0, 5, 7] = 500.0
+    _, maps = prepare_batch(torch.zeros(1, 3, *INPUT_SIZE), {"motion": fine}, config, "cpu")
+    assert maps[1].item() == pytest.approx(float(torch.log1p(torch.tensor(10.0)))), "scores above the cap saturate"
+    assert float(maps[16].min()) == pytest.approx(-float(torch.log1p(torch.tensor(3.0))))

@@ -64,6 +64,14 @@ def test_a_few_epochs_lower_the_distillation_loss(tiny_shards, tmp_path):
     assert "student in" in result.stdout and not list(run.glob("*.tmp*"))
 
 
+def test_the_learning_rate_schedule_is_chosen_and_recorded(tiny_shards, tmp_path):
+    run = tmp_path / "run"
+    succeeded(train_student(tiny_shards, run, "--epochs", 1, "--lr-schedule", "constant"))
+    assert json.loads((run / "train_log.json").read_text())["settings"]["lr_schedule"] == "constant"
+    assert load_checkpoint(run / "student.pt")["training"]["lr_schedule"] == "constant"
+    check_one_line_error(train_student(tiny_shards, tmp_path / "other", "--lr-schedule", "step"), "--lr-schedule")
+
+
 def test_trains_from_shards_alone_with_workers(tiny_scene, tiny_shards, tmp_path):
     shards = shutil.copytree(tiny_shards, tmp_path / "shards")
     shutil.rmtree(shards / "test")
@@ -140,12 +148,14 @@ def test_resume_on_shards_of_another_configuration_is_refused(tiny_shards, one_e
 def test_the_student_input_must_be_the_shards_frame_size(tiny_shards, tmp_path):
     check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--size", "paper"),
                          "80x120 frames", "--frame-size 240x360", "--size fast")
+    check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--size", "accurate"),
+                         "80x120 frames", "--frame-size 120x180", "--size fast")
     assert not (tmp_path / "run" / "student.pt").exists()
 
 
 def test_unknown_teachers_and_sizes_are_one_line(tiny_shards, tmp_path):
     check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--teachers", "motion"), "density, autoencoder")
-    check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--size", "huge"), "fast, paper")
+    check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--size", "huge"), "fast, accurate, paper")
 
 
 def test_a_damaged_shard_is_named(tiny_shards, tmp_path):

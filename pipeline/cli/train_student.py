@@ -196,12 +196,16 @@ def stop_on_ctrl_c():
 @click.option("--out", "run", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Run folder: student.pt, train_log.json, train_log.tsv, train_metrics.json.")
 @click.option("--size", default=None, metavar="NAME",
-              help="Student size: fast (CPU) or paper (GPU)  [default: fast]; a resumed checkpoint must be of it.")
+              help="Student size: fast (CPU speed), accurate (fast's network at 120x180, for accuracy on CPUs) or "
+                   "paper (GPU)  [default: fast]; a resumed checkpoint must be of it.")
 @click.option("--epochs", default=DEFAULT_EPOCHS, show_default=True, type=click.IntRange(min=1),
               help="Total epochs (with --resume, including those already done).")
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", default=DEFAULT_LR, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Adam learning rate of the student and the discriminators.")
+@click.option("--lr-schedule", default="cosine", show_default=True, type=click.Choice(["cosine", "constant"]),
+              help="cosine: the rate falls from --lr to 0 over all --epochs (a resumed run continues the curve "
+                   "for the same --epochs); constant: --lr throughout.")
 @click.option("--adv-weight", default=DEFAULT_ADV_WEIGHT, show_default=True, type=click.FloatRange(min=0),
               help="Weight of the adversarial loss (0: plain MSE distillation, no discriminators).")
 @click.option("--teachers", default=None, metavar="A,B",
@@ -218,8 +222,8 @@ def stop_on_ctrl_c():
 @click.option("--resume", is_flag=True, help="Continue from RUN/student.pt after its last completed epoch.")
 @click.option("--overwrite", is_flag=True, help="Start again although RUN/student.pt exists (it is replaced).")
 @click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
-def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pseudo_anomalies, device, workers, seed,
-            resume, overwrite, quiet):
+def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, teachers, pseudo_anomalies, device,
+            workers, seed, resume, overwrite, quiet):
     """Train the student on the teachers' maps in SHARDS, reading nothing but the training shards.
 
     A checkpoint is written after every epoch; --resume continues an interrupted run.
@@ -261,7 +265,8 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pse
               "train_videos": [shard.video for shard in data.shards if shard.split == TRAIN_SPLIT],
               "pseudo_clips": [shard.video for shard in data.shards if shard.split == PSEUDO_SPLIT],
               "train_frames": len(data),
-              "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "adv_weight": adv_weight,
+              "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule,
+                           "adv_weight": adv_weight,
                            "pseudo_anomalies": pseudo_anomalies, "device": device, "workers": workers, "seed": seed}}
     log = list(checkpoint["log"]) if checkpoint is not None else []
     done = checkpoint["epoch"] if checkpoint is not None else 0
@@ -282,7 +287,7 @@ def command(shards, run, size, epochs, batch_size, lr, adv_weight, teachers, pse
             train(model, None, data, epochs=epochs, batch_size=batch_size, lr=lr, adv_weight=adv_weight,
                   device=device, num_workers=workers, checkpoint_path=checkpoint_path,
                   resume=checkpoint is not None, seed=seed, progress=not quiet, on_epoch=on_epoch,
-                  should_stop=stop_requested)
+                  should_stop=stop_requested, lr_schedule=lr_schedule)
     except ValueError as error:  # the student's own checks: one clear line each
         raise FastaedError(str(error)) from error
     write_outputs(run, header, log)
