@@ -20,7 +20,7 @@ class StudentSize:
 STUDENT_SIZES = {
     "fast": StudentSize(FastStudent, (80, 120), "small strided CNN for CPU throughput (default)"),
     "accurate": StudentSize(FastStudent, (120, 180), "the fast CNN at 120x180 input: Ped2's accuracy target, "
-                                                      "2.5x fast's cost"),
+                                                      "2.25x fast's arithmetic"),
     "paper": StudentSize(PaperStudent, (240, 360), "~4.4M-parameter conv. transformer as in the paper (GPUs)"),
 }
 DEFAULT_SIZE = "fast"
