@@ -18,7 +18,8 @@ def _maps(batch, teachers, value=0.0, seed=None):
     return {s: value + torch.rand(batch, teachers, s, s, generator=generator) for s in SCALES}
 
 
-@pytest.mark.parametrize("size, input_size", [("fast", None), ("fast", (64, 96)), ("accurate", None), ("paper", (96, 144))])
+@pytest.mark.parametrize("size, input_size",
+                         [("fast", None), ("fast", (64, 96)), ("accurate", None), ("paper", (96, 144))])
 def test_each_size_outputs_maps_at_1_4_16_per_teacher(size, input_size):
     model = build_student(size, ["motion", "appearance"], input_size)
     height, width = model.config["input_size"]
