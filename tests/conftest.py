@@ -28,15 +28,23 @@ def tiny_scene(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_shards(tiny_scene, tmp_path_factory):
-    """Real shards of :func:`tiny_scene` from the real precomputation: teachers density and
-    autoencoder (10 training steps), 2 folds, pseudo-anomaly clips skip4 and patch, 80x120 frames, 10x15 maps (about 30-45 s on a busy
-    2-core machine, once per session). Read only: copy the folder before changing anything in it."""
-    from pipeline.precompute import PrecomputeOptions, precompute_teachers
+def tiny_options():
+    """The precomputation options of :func:`tiny_shards` (free)."""
+    from pipeline.precompute import PrecomputeOptions
+
+    return PrecomputeOptions(frame_size=TINY_SCENE["size"], teachers=TINY_TEACHERS,
+                             teacher_options={"autoencoder": {"steps": 10}}, folds=2,
+                             pseudo_anomalies=("skip4", "patch"))
+
+
+@pytest.fixture(scope="session")
+def tiny_shards(tiny_scene, tiny_options, tmp_path_factory):
+    """Real shards of :func:`tiny_scene` from the real precomputation with one worker process:
+    teachers density and autoencoder (10 training steps), 2 folds, pseudo-anomaly clips skip4 and
+    patch, 80x120 frames, 10x15 maps (about 30-45 s on a busy 2-core machine, once per session).
+    Read only: copy the folder before changing anything in it."""
+    from pipeline.precompute import precompute_teachers
 
     out = tmp_path_factory.mktemp("tiny_shards") / "shards"
-    options = PrecomputeOptions(frame_size=TINY_SCENE["size"], teachers=TINY_TEACHERS,
-                                teacher_options={"autoencoder": {"steps": 10}}, folds=2,
-                                pseudo_anomalies=("skip4", "patch"))
-    precompute_teachers(tiny_scene, out, options, workers=1, progress=False)
+    precompute_teachers(tiny_scene, out, tiny_options, workers=1, progress=False)
     return out

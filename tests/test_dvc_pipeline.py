@@ -70,7 +70,7 @@ def test_dvc_exp_run_runs_every_stage_and_ends_with_a_summary(reduced_repo):
     for stage in STAGES:
         assert f"Running stage '{stage}'" in output, output[-3000:]
     summary = (repo / "data" / "summary.md").read_text()
-    assert "| teachers' ensemble |" in summary and "| student |" in summary and "frames/s" in summary
+    assert "| teachers fused (" in summary and "| student |" in summary and "frames/s" in summary
     teachers = json.loads((repo / "data" / "teacher_report.json").read_text())
     student = json.loads((repo / "data" / "student_metrics.json").read_text())
     fps = json.loads((repo / "data" / "fps.json").read_text())

@@ -10,6 +10,7 @@ import json
 import click
 
 from pipeline.errors import FastaedError
+from pipeline.precompute.fusion import fusion_names
 from pipeline.precompute.config import (
     DEFAULT_DETECTOR,
     DEFAULT_FOLDS,
@@ -117,7 +118,8 @@ def check_names(teachers, detector):
 @click.option("--workers", type=int, default=None, help="Local worker processes  [default: one per core].")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Use this existing dask.distributed scheduler instead of a local cluster; the dataset "
-                   "and --out must be at the same paths on every worker.")
+                   "and --out must be at the same paths on every worker. A worker process runs one task at a "
+                   "time: start workers with `dask worker ADDRESS --nworkers N --nthreads 1`.")
 @click.option("--frame-size", default=None, metavar="HxW",
               help="Student input frame size stored in the shards  [default: the default student's, 80x120].")
 @click.option("--pseudo-anomalies", "pseudo_anomalies", default=",".join(DEFAULT_PSEUDO_ANOMALIES), show_default=True,
@@ -127,12 +129,15 @@ def check_names(teachers, detector):
               help="Frames over which an object's score becomes the median of its linked boxes (0: off).")
 @click.option("--sigma", default=DEFAULT_SIGMA, show_default=True, type=click.FloatRange(min=0),
               help="Gaussian smoothing (frames) of the frame scores in report.json (unsmoothed numbers too).")
+@click.option("--fusion", default="auto", show_default=True,
+              help="The teachers' fusion in report.json: auto (the best on the validation, training frames "
+                   "against their pseudo-anomaly clips), or one of " + ", ".join(fusion_names()) + ".")
 @click.option("--overwrite", is_flag=True,
               help="Replace shards of another configuration found in --out (complete shards of this "
                    "configuration are still kept; delete --out to recompute everything).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(dataset, out, detector, detector_options, teachers, teacher_options, folds, workers, scheduler,
-            frame_size, pseudo_anomalies, link_radius, sigma, overwrite, quiet):
+            frame_size, pseudo_anomalies, link_radius, sigma, fusion, overwrite, quiet):
     """Detect objects, fit the teachers on training video (cross-fitted), and write one HDF5 shard per video.
 
     Rerunning resumes: complete shards of the same configuration are kept, missing or damaged ones
@@ -147,6 +152,8 @@ def command(dataset, out, detector, detector_options, teachers, teacher_options,
         raise FastaedError(f"--scheduler {scheduler}: give the scheduler address, e.g. tcp://127.0.0.1:8786")
     names = [name.strip() for name in teachers.split(",") if name.strip()]
     check_names(names, detector)
+    if fusion not in ("auto", *fusion_names()):
+        raise FastaedError(f"--fusion {fusion}: use auto or one of {', '.join(fusion_names())}")
     try:
         kinds = parse_kinds(pseudo_anomalies)
     except ValueError as error:
@@ -158,23 +165,23 @@ def command(dataset, out, detector, detector_options, teachers, teacher_options,
         teachers=tuple(names), teacher_options=parse_teacher_options(teacher_options, names),
         folds=folds, link_radius=link_radius, pseudo_anomalies=kinds)
     report = precompute_teachers(dataset, out, options, workers=workers, scheduler=scheduler,
-                                 overwrite=overwrite, sigma=sigma, progress=not quiet)
+                                 overwrite=overwrite, sigma=sigma, fusion=fusion, progress=not quiet)
     click.echo(summary_line(out, report))
 
 
 def summary_line(out, report):
-    """One line: where the shards are and the teachers' micro AUCs and speed.
+    """One line: where the shards are, the teachers' and their fusion's micro AUCs, and the speed.
 
     Example:
-        >>> summary_line("s", {"teachers": {"density": {"micro_auc": 0.9}}, "ensemble": {"micro_auc": 0.95},
-        ...                    "seconds_per_frame": 0.01})
-        'shards in s; micro AUC density 0.900, ensemble 0.950; teachers 100.0 frames/s per core'
+        >>> summary_line("s", {"teachers": {"density": {"micro_auc": 0.9}}, "fused": {"micro_auc": 0.95},
+        ...                    "fusion": {"name": "sum@0.999"}, "seconds_per_frame": 0.01})
+        'shards in s; micro AUC density 0.900, fused (sum@0.999) 0.950; teachers 100.0 frames/s per core'
     """
     def auc(value):
         return "n/a" if value is None else f"{value:.3f}"
 
     parts = [f"{name} {auc(values['micro_auc'])}" for name, values in report["teachers"].items()]
-    parts.append(f"ensemble {auc(report['ensemble']['micro_auc'])}")
+    parts.append(f"fused ({report['fusion']['name']}) {auc(report['fused']['micro_auc'])}")
     speed = report.get("seconds_per_frame")
     rate = f"{1 / speed:.1f} frames/s per core" if speed else "speed n/a"
     return f"shards in {out}; micro AUC {', '.join(parts)}; teachers {rate}"

@@ -32,20 +32,26 @@ def read_report(path, what):
 
 
 def summary_lines(teachers=None, student=None, fps=None):
-    """Markdown lines: one table row per teacher, the ensemble and the student, then the speed.
+    """Markdown lines: one table row per teacher, their fusion and the student, then the speed.
+
+    A teachers' report without ``fused`` (from an earlier version) has its ``ensemble`` row instead.
 
     Example:
         >>> print("\\n".join(summary_lines(teachers={"teachers": {"density": {"micro_auc": 0.9, "macro_auc": 0.95}},
-        ...                                          "ensemble": {"micro_auc": 0.92, "macro_auc": 0.96}})))
+        ...                                          "fused": {"micro_auc": 0.92, "macro_auc": 0.96},
+        ...                                          "fusion": {"name": "sum@0.999"}})))
         | model | micro AUC | macro AUC |
         |---|---|---|
         | teacher density | 0.900 | 0.950 |
-        | teachers' ensemble | 0.920 | 0.960 |
+        | teachers fused (sum@0.999) | 0.920 | 0.960 |
     """
     rows = []
     if teachers is not None:
         rows += [(f"teacher {name}", values) for name, values in teachers["teachers"].items()]
-        rows.append(("teachers' ensemble", teachers["ensemble"]))
+        if "fused" in teachers:
+            rows.append((f"teachers fused ({teachers['fusion']['name']})", teachers["fused"]))
+        else:
+            rows.append(("teachers' ensemble", teachers["ensemble"]))
     if student is not None:
         rows.append(("student", student))
     lines = ["| model | micro AUC | macro AUC |", "|---|---|---|"] if rows else []

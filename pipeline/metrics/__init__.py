@@ -27,7 +27,7 @@ from pipeline.metrics.localization import (
     detection_curves,
     localization_metrics,
 )
-from pipeline.metrics.plots import plot_file_names, plot_roc, plot_video_scores
+from pipeline.metrics.plots import plot_file_names, plot_roc, plot_roc_curves, plot_video_scores
 from pipeline.metrics.smoothing import (
     REFERENCE_SIGMA,
     REFERENCE_WINDOW,
@@ -41,7 +41,7 @@ __all__ = [
     "DetectionCurves", "REFERENCE_SIGMA", "REFERENCE_WINDOW", "Region", "TrackRegion",
     "area_up_to_rate_one", "box_ious", "check_rows_in_labels", "check_scores_match_labels",
     "detection_curves", "frame_metrics", "localization_metrics", "padded_video_auc",
-    "plain_video_auc", "plot_file_names", "plot_roc", "plot_video_scores", "read_labels",
+    "plain_video_auc", "plot_file_names", "plot_roc", "plot_roc_curves", "plot_video_scores", "read_labels",
     "read_regions", "read_scores", "read_tracks", "reference_taps", "regions_from_maps",
     "smooth_reference", "smooth_scores", "tracks_from_dataset", "tracks_from_masks",
     "write_json_atomic",

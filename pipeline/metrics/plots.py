@@ -1,4 +1,4 @@
-"""PNG plots of an evaluation: per-video score against ground truth, and the ROC curve.
+"""PNG plots of an evaluation: per-video score against ground truth, and ROC curves.
 
 Figures are drawn with matplotlib's Agg canvas directly (no pyplot, no display needed) and
 written to a temporary name in the target folder, then renamed.
@@ -55,6 +55,28 @@ def plot_roc(path, scores, labels):
     axes.set_xlabel("false positive rate (frames)")
     axes.set_ylabel("true positive rate (frames)")
     axes.legend(loc="lower right")
+    _save(figure, path)
+
+
+def plot_roc_curves(path, curves, title):
+    """Write a PNG of several ROC curves on one axes, ``curves`` = {name: (labels, scores)}, each with its AUC.
+
+    Example:
+        >>> plot_roc_curves("validation_roc.png", {"density": ([0, 1], [0.2, 0.7])}, "validation")  # doctest: +SKIP
+    """
+    figure = Figure(figsize=(5, 5), layout="constrained")
+    axes = figure.add_subplot()
+    for name, (labels, scores) in curves.items():
+        false_positive_rate, true_positive_rate, _ = roc_curve(labels, scores)
+        axes.plot(false_positive_rate, true_positive_rate, linewidth=1.2,
+                  label=f"{name} (AUC {roc_auc_score(labels, scores):.3f})")
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.01)
+    axes.set_xlabel("false positive rate (frames)")
+    axes.set_ylabel("true positive rate (frames)")
+    axes.set_title(title, fontsize="medium")
+    axes.legend(loc="lower right", fontsize="small")
     _save(figure, path)
 
 

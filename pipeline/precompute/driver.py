@@ -27,9 +27,17 @@ from pipeline.precompute.fingerprint import dataset_fingerprint, video_fingerpri
 from pipeline.precompute.lock import shards_lock
 from pipeline.precompute.plan import effective_folds, make_plan
 from pipeline.precompute.pseudo import PseudoClip, pseudo_clips
-from pipeline.precompute.report import REPORT_NAME, build_report, write_report
+from pipeline.precompute.report import (
+    AUTO,
+    REPORT_NAME,
+    ROC_PLOT_NAME,
+    build_report,
+    plot_validation_roc,
+    shard_frame_scores,
+    write_report,
+)
 from pipeline.precompute.resume import remove_temporaries, survey
-from pipeline.precompute.teacher_store import is_saved, teacher_path
+from pipeline.precompute.teacher_store import fit_seconds, is_saved, teacher_path
 from pipeline.shards import format as fmt
 from pipeline.shards.manifest import write_manifest
 
@@ -40,11 +48,13 @@ the run dies is validated and listed (not recomputed) by the next run."""
 
 
 def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None, overwrite=False,
-                        sigma=DEFAULT_SIGMA, log=None, progress=True):
-    """Write every shard of ``dataset_root`` under ``out`` (resuming), then ``report.json``; return the report.
+                        sigma=DEFAULT_SIGMA, fusion=AUTO, log=None, progress=True):
+    """Write every shard of ``dataset_root`` under ``out`` (resuming), then ``report.json`` and its
+    validation ROC plot; return the report.
 
-    ``options`` is a :class:`pipeline.precompute.config.PrecomputeOptions`. ``log`` takes one
-    line per notable decision (default: stderr).
+    ``options`` is a :class:`pipeline.precompute.config.PrecomputeOptions`. ``fusion`` names the
+    teachers' fusion of the report (``auto``: chosen on the validation, see
+    :mod:`pipeline.precompute.report`). ``log`` takes one line per notable decision (default: stderr).
 
     Example:
         >>> from pipeline.precompute.config import PrecomputeOptions
@@ -53,6 +63,7 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
         >>> report["ensemble"]["micro_auc"]                                                  # doctest: +SKIP
         0.97
     """
+    started = time.perf_counter()
     log = log or (lambda line: tqdm.write(f"fastaed: {line}", file=sys.stderr))
     root, out = Path(dataset_root).resolve(), Path(out).resolve()
     check_buildable(options)
@@ -83,10 +94,13 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
             finally:
                 # of tasks stopped part-way: by an error, a dying worker, or the cluster's shutdown
                 remove_temporaries(out)
-        report = build_report([out / r for r in sorted(manifest["shards"]) if r.startswith("test/")],
-                              [out / r for r in sorted(manifest["shards"])],
-                              list(options.teachers), dataset.frame_labels(), sigma)
+        scores = shard_frame_scores([out / r for r in sorted(manifest["shards"])], options.teachers)
+        report = build_report(scores, dataset.frame_labels(), sigma, fusion)
         report["config_hash"] = config_hash
+        report["fit_seconds"] = fit_seconds(out, options.teachers)
+        report["wall_seconds"] = time.perf_counter() - started
+        report["validation"]["roc_plot"] = (ROC_PLOT_NAME if plot_validation_roc(out / ROC_PLOT_NAME, scores, report,
+                                                                                 sigma) else None)
         write_report(out / REPORT_NAME, report)
     return report
 

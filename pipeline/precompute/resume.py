@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.atomic_files import TEMP_MARKER, file_sha256, is_temporary
 from pipeline.errors import FastaedError
 from pipeline.precompute.config import changed_fields
-from pipeline.precompute.report import REPORT_NAME
+from pipeline.precompute.report import REPORT_NAME, ROC_PLOT_NAME
 from pipeline.precompute.teacher_store import TEACHERS_DIR
 from pipeline.shards import format as fmt
 from pipeline.shards.manifest import MANIFEST, entry_problem, new_manifest, read_manifest
@@ -79,7 +79,7 @@ def clear_outputs(out):
     """Remove the shards, saved teachers, manifest and report under ``out`` (not the feature cache).
 
     Only files this command writes are removed (``<split>/*.h5``, ``teachers/*/*.h5``, the
-    manifest and the report), so an ``--out`` pointed at the wrong folder loses nothing else.
+    manifest, the report and its plot), so an ``--out`` pointed at the wrong folder loses nothing else.
 
     Example:
         >>> import tempfile
@@ -88,7 +88,8 @@ def clear_outputs(out):
     """
     out = Path(out)
     files = [*(p for split in fmt.SPLITS for p in (out / split).glob(f"*{fmt.SUFFIX}")),
-             *(out / TEACHERS_DIR).glob(f"*/*{fmt.SUFFIX}"), out / MANIFEST, out / REPORT_NAME]
+             *(out / TEACHERS_DIR).glob(f"*/*{fmt.SUFFIX}"), out / MANIFEST, out / REPORT_NAME,
+             out / ROC_PLOT_NAME]
     removed = False
     for path in files:
         if path.is_file():

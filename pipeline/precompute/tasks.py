@@ -10,12 +10,16 @@ Three kinds of task, each idempotent (it writes one file atomically, and a rerun
 
 Every task runs single-threaded (torch and OpenCV set to one thread; parallelism comes from
 worker processes), with fixed seeds and OpenCV's IPP kernels off, so the same inputs give the same
-shards, bit for bit, on any cluster.
+shards, bit for bit, on any cluster and with any number of workers. Those settings are global to a
+process, so a worker process with several threads (``dask worker`` without ``--nthreads 1``) runs
+its tasks one at a time: run side by side, two fits would draw their initial weights from the one
+torch generator in an order that changes from run to run.
 """
 import functools
 import json
 import os
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -26,6 +30,17 @@ from pipeline.precompute.config import SEED
 from pipeline.precompute.feature_cache import read_features, write_features
 from pipeline.precompute.teacher_store import load_teacher, save_teacher
 from pipeline.shards.writer import write_shard
+
+
+_ONE_TASK_AT_A_TIME = threading.Lock()
+
+
+def _alone_in_the_process(task):
+    @functools.wraps(task)
+    def run(*args):
+        with _ONE_TASK_AT_A_TIME:
+            return task(*args)
+    return run
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,7 @@ class ShardJob:
     attrs: dict
 
 
+@_alone_in_the_process
 def extract_features(job):
     """Detect objects in one video and compute each teacher's features; cache them. Returns a summary.
 
@@ -142,6 +158,7 @@ def extract_features(job):
     return {"video": job.video.name, "boxes": len(boxes), "seconds": seconds}
 
 
+@_alone_in_the_process
 def fit_teacher(job, *_upstream):
     """Fit one teacher on the cached features of its training videos and save it. Returns a summary.
 
@@ -170,6 +187,7 @@ def fit_teacher(job, *_upstream):
     return {"fit": job.fit, "teacher": job.teacher, "seconds": seconds}
 
 
+@_alone_in_the_process
 def write_video_shard(job, *_upstream):
     """Score, paint and write one video's shard. Returns its manifest entry plus timings.
 

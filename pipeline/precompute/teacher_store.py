@@ -122,6 +122,26 @@ def is_saved(path, config_hash):
     return True
 
 
+def fit_seconds(root, teachers):
+    """{teacher: seconds its fits took, summed over the fits saved under ``root``}, from the files' attributes.
+
+    Example:
+        >>> fit_seconds("/nonexistent", ["density"])
+        {'density': 0.0}
+    """
+    totals = {}
+    for teacher in teachers:
+        totals[teacher] = 0.0
+        for path in sorted(Path(root, TEACHERS_DIR).glob(f"*/{teacher}.h5")):
+            try:
+                with h5py.File(path, "r") as handle:
+                    totals[teacher] += float(handle.attrs["fit_seconds"])
+            except (OSError, KeyError) as error:
+                raise FastaedError(f"{path}: cannot read the saved teacher ({error}): delete it and run "
+                                   f"`fastaed precompute-teachers` again") from None
+    return totals
+
+
 def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
