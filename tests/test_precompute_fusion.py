@@ -83,8 +83,7 @@ def test_every_combination_computes_what_it_says(hand_made):
         if fusion.combination == "mean_map":
             expected = ((maps["small"] + maps["big"]) / 2).max(axis=(1, 2))
         else:
-            calibrated = {t: (maps[t] - fusion.calibration[t][0]) / (fusion.calibration[t][1] - fusion.calibration[t][0])
-                          for t in maps}
+            calibrated = {t: (maps[t] - low) / (high - low) for t, (low, high) in fusion.calibration.items()}
             per_teacher = np.array([calibrated[t].max(axis=(1, 2)) for t in ("small", "big")])
             expected = {"sum": per_teacher.sum(axis=0), "max": per_teacher.max(axis=0),
                         "sum_map": (calibrated["small"] + calibrated["big"]).max(axis=(1, 2))}[fusion.combination]

@@ -49,7 +49,8 @@ def test_the_report_validates_on_training_video_and_says_what_it_cost(tiny_shard
         assert sorted(values["by_kind"]) == ["patch", "skip4"]
     candidates = report["fusion"]["candidates"]
     chosen = report["fusion"]["name"]
-    assert candidates[chosen]["validation"]["micro_auc"] == max(c["validation"]["micro_auc"] for c in candidates.values())
+    best = max(candidate["validation"]["micro_auc"] for candidate in candidates.values())
+    assert candidates[chosen]["validation"]["micro_auc"] == best
     assert validation["fused"] == candidates[chosen]["validation"]
     assert report["fused"] == report["ensemble"] == candidates[chosen]["test_for_information"]
     assert set(report["fusion"]["calibration"]) == {"density", "autoencoder"}
