@@ -60,7 +60,7 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
         >>> from pipeline.precompute.config import PrecomputeOptions
         >>> report = precompute_teachers("data/synthetic", "data/shards",
         ...                              PrecomputeOptions(frame_size=(80, 120)), workers=2)  # doctest: +SKIP
-        >>> report["ensemble"]["micro_auc"]                                                  # doctest: +SKIP
+        >>> report["fused"]["micro_auc"]                                                     # doctest: +SKIP
         0.97
     """
     started = time.perf_counter()
