@@ -5,8 +5,8 @@ flags show it in hardware (``avx512_bf16`` or ``amx_bf16``; on CUDA where the GP
 float16 there too), ONNX Runtime float32, and ONNX Runtime int8 (static QDQ quantisation
 calibrated on normal training frames). Each is timed briefly on a ready batch and checked
 against torch float32: its frame scores on held-out training frames must keep their order
-(Spearman rank correlation >= :data:`MIN_RANK_CORRELATION`), otherwise it is not chosen; int8
-is never chosen unchecked. The fastest that passes wins. The choice, with every candidate's
+(Spearman rank correlation >= :data:`MIN_RANK_CORRELATION`), otherwise it is not chosen;
+bfloat16 and int8 are never chosen unchecked. The fastest that passes wins. The choice, with every candidate's
 measured FPS, is cached per machine and model in ``~/.cache/fastaed`` (``FASTAED_CACHE_DIR``
 or ``XDG_CACHE_HOME`` move it), with the exported and quantised ONNX files, so that only the
 first run on a machine pays for the probe.
@@ -324,8 +324,10 @@ def choose_runtime(model, runtime="auto", dtype="auto", device="cpu", threads=No
     """
     int8_record = _read_json(_int8_check_path(model)) if _int8_path(model).is_file() else None
     candidates, skipped = list_candidates(runtime, dtype, device, None, bool(calibration) or int8_record is not None)
-    if not candidates:
-        raise FastaedError(f"--runtime {runtime} --dtype {dtype}: nothing can run that way here")
+    if len(candidates) > 1 and not calibration:  # unchecked bfloat16 could not be taken: do not probe it
+        skipped += [{"name": c.name, "reason": "no training frames to check its scores on"}
+                    for c in candidates if c.dtype == "bfloat16" or c.dtype == "float16"]
+        candidates = [c for c in candidates if c.dtype not in ("bfloat16", "float16")]
     key = _choice_key(model, runtime, dtype, device, threads, batch_size, calibration is not None, compile)
     if len(candidates) == 1:
         runner, input_dtype = build_runner(model, candidates[0], device, threads, calibration, compile)
@@ -378,8 +380,8 @@ def pick_fastest(entries, fps_key="fps"):
     """The fastest accepted candidate among ``entries`` and a sentence saying why: ``(Candidate, reason)``.
 
     A candidate is accepted when its frame scores keep float32's order (rank correlation >=
-    :data:`MIN_RANK_CORRELATION`), or when there was nothing to check it on and it is not int8
-    (int8 is never taken unchecked). Marks each entry's ``accepted``.
+    :data:`MIN_RANK_CORRELATION`); with nothing to check on, only float32 candidates are (bfloat16
+    and int8 are never taken unchecked). Marks each entry's ``accepted``.
 
     Example:
         >>> entries = [{"name": "torch-float32", "runtime": "torch", "dtype": "float32", "fps": 900.0,
@@ -392,15 +394,21 @@ def pick_fastest(entries, fps_key="fps"):
     for entry in entries:
         correlation = entry["rank_correlation"]
         entry["accepted"] = (correlation >= MIN_RANK_CORRELATION if correlation is not None
-                             else entry["dtype"] != "int8")
+                             else entry["dtype"] == "float32")
     accepted = [entry for entry in entries if entry["accepted"]]
     if not accepted:
         raise FastaedError("no runtime kept the float32 scores: use --runtime torch --dtype float32")
     best = max(accepted, key=lambda entry: entry[fps_key])
-    measured = ", ".join(f"{entry['name']} {entry[fps_key]:.0f} FPS"
-                         + ("" if entry["accepted"] else f" (rejected: rank correlation {entry['rank_correlation']:.4f}"
-                            f" < {MIN_RANK_CORRELATION})") for entry in entries)
+    measured = ", ".join(f"{entry['name']} {entry[fps_key]:.0f} FPS{_rejection(entry)}" for entry in entries)
     return Candidate(best["runtime"], best["dtype"]), f"fastest of {len(entries)} candidates: {measured}"
+
+
+def _rejection(entry):
+    if entry["accepted"]:
+        return ""
+    if entry["rank_correlation"] is None:
+        return " (not taken: no training frames to check its scores on)"
+    return f" (rejected: rank correlation {entry['rank_correlation']:.4f} < {MIN_RANK_CORRELATION})"
 
 
 def _int8_correlation(model, candidate, runner, input_dtype, calibration, device):
