@@ -76,11 +76,13 @@ def quantize_int8(float_path, out_path, batches):
 
     ``batches`` are float32 (B, 3, H, W) inputs of normal training frames; activations get
     uint8 ranges from their min-max there, weights int8 per output channel (what the x86
-    integer dot-product kernels, VNNI where present, run). The file is written atomically.
+    integer dot-product kernels, VNNI where present, run); the first convolution, on the raw
+    pixels, stays float32. The file is written atomically.
 
     Example:
         >>> quantize_int8("student.onnx", "student-int8.onnx", batches)        # doctest: +SKIP
     """
+    import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -101,8 +103,12 @@ def quantize_int8(float_path, out_path, batches):
     with tempfile.TemporaryDirectory(prefix="fastaed-int8-") as folder, atomic_output(out_path) as temporary:
         prepared = Path(folder) / "prepared.onnx"
         quant_pre_process(str(float_path), str(prepared))
+        convolutions = [node.name for node in onnx.load(str(prepared)).graph.node if node.op_type == "Conv"]
+        # The first convolution stays float32: in int8 it cost the frame scores' order on training frames
+        # (rank correlation with float32 0.93; 0.997 with it kept float), for little speed.
         quantize_static(str(prepared), str(temporary), Batches(), quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                        nodes_to_exclude=convolutions[:1])
     return out_path
 
 

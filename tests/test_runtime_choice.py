@@ -123,7 +123,7 @@ def test_int8_is_quantised_and_its_test_scores_follow_float32(tiny_shards, train
     exact = np.concatenate([frame_scores(reference, frames, 16, dtype=reference_dtype) for frames in test_frames])
     assert not np.allclose(int8, exact, rtol=1e-6)  # it really runs in int8
     assert rank_agreement(int8, exact) >= 0.95
-    assert np.abs(int8 - exact).max() <= 0.1 * np.ptp(exact)
+    assert np.abs(int8 - exact).max() <= 0.05  # teacher units: 1 is the 95th percentile of normal objects
 
 
 def test_auto_with_training_frames_checks_every_candidate_and_caches_the_choice(tiny_shards, trained):
