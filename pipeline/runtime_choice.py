@@ -96,7 +96,11 @@ def list_candidates(runtime="auto", dtype="auto", device="cpu", flags=None, int8
             candidates.append(Candidate("torch", name))
     if runtime in ("auto", "onnx"):
         if dtype in ("auto", "float32"):
-            candidates.append(Candidate("onnx", "float32"))
+            if cuda and runtime == "auto" and not _onnx_gpu_provider():
+                skipped.append({"name": "onnx-float32", "reason": "this onnxruntime has no CUDA or TensorRT provider "
+                                                                  "(install onnxruntime-gpu)"})
+            else:
+                candidates.append(Candidate("onnx", "float32"))
         elif runtime == "onnx":
             raise FastaedError(f"--runtime onnx --dtype {dtype}: the exported model runs in float32 on ONNX Runtime: "
                                "use --dtype float32 (or auto), or --runtime torch")
@@ -117,6 +121,14 @@ def list_candidates(runtime="auto", dtype="auto", device="cpu", flags=None, int8
             else:
                 candidates.append(Candidate("onnx-int8", "int8"))
     return candidates, skipped
+
+
+def _onnx_gpu_provider():
+    import onnxruntime
+
+    from pipeline.onnx_runtime import PROVIDERS
+
+    return any(provider in onnxruntime.get_available_providers() for provider in PROVIDERS["cuda"])
 
 
 def _native_bf16(cuda, flags):
