@@ -1,19 +1,25 @@
-"""Timing a student with the torch or the ONNX Runtime path, batch size by batch size (never a teacher).
+"""Timing a student on every runtime this machine offers, batch size by batch size, and keeping the fastest correct.
+
+Each candidate of :func:`pipeline.runtime_choice.list_candidates` (torch float32, torch bfloat16
+where native, ONNX Runtime float32, ONNX Runtime int8 with training frames to calibrate on) is
+measured with the same protocol; where there are training frames, each one's frame scores are
+checked against torch float32's first (int8 is never chosen unchecked). The report's rows are
+those of the fastest accepted candidate, by its best end-to-end rate. Never a teacher.
 
 Example:
     >>> from student import build_student
-    >>> rows, settings = measure_student(build_student("fast", 1), batch_sizes=[2], warmup=1, repeats=2,
-    ...                                  progress=False)
-    >>> settings["runtime"], [row["batch_size"] for row in rows]
-    ('torch', [2])
+    >>> rows, settings = measure_student(build_student("fast", 1), "torch", dtype="float32", batch_sizes=[2],
+    ...                                  warmup=1, repeats=2, progress=False)
+    >>> settings["runtime"], settings["dtype"], [row["batch_size"] for row in rows]
+    ('torch', 'float32', [2])
 """
 import torch
 from tqdm import tqdm
 
 from pipeline.errors import FastaedError
-from student import measure_fps, native_bf16
-
-RUNTIMES = ("torch", "onnx")
+from pipeline.runtime_choice import (
+    REFERENCE, RUNTIMES, build_runner, check_scores, list_candidates, pick_fastest, rank_agreement)
+from student import measure_fps
 
 
 def check_device(device):
@@ -30,49 +36,86 @@ def check_device(device):
     return device
 
 
-def measure_student(model, runtime="torch", device="cpu", batch_sizes=(1, 8, 64), threads=None, bf16=None,
-                    channels_last=True, warmup=3, repeats=20, source_size=(240, 360), progress=True):
-    """Time ``model`` at each batch size; return the rows and the settings they were measured with.
+def measure_student(model, runtime="auto", device="cpu", batch_sizes=(1, 8, 64), threads=None, bf16=None,
+                    channels_last=True, warmup=3, repeats=20, source_size=(240, 360), progress=True, dtype="auto",
+                    calibration=None, compile=False):
+    """Time ``model`` on each candidate runtime at each batch size; return the chosen rows and the settings.
 
-    Returns ``(rows, settings)``: the rows of :func:`student.measure_fps` and ``{"runtime",
-    "device", "threads", "dtype", "channels_last", "warmup", "repeats", "source_size"}`` (plus the
-    ``"onnxruntime"`` version for ONNX). ``runtime="torch"`` uses :func:`student.measure_fps`
-    (bf16 when ``bf16`` is True, or None and the device has it natively); ``runtime="onnx"``
-    exports the model and runs it on ONNX Runtime in float32 with the same protocol. ``threads``
-    defaults to torch's thread count and is given to either runtime.
+    Returns ``(rows, settings)``: the rows of :func:`student.measure_fps` for the chosen candidate
+    and ``{"runtime", "dtype", "runtime_reason", "candidates", "skipped_candidates", "device",
+    "threads", "channels_last", "warmup", "repeats", "source_size", "onnxruntime"}``; each of
+    ``candidates`` has ``name``, ``runtime``, ``dtype``, ``fps`` (its best end-to-end FPS),
+    ``rank_correlation`` (with torch float32 on held-out ``calibration`` frames, None without
+    them), ``accepted`` and its ``results``. ``runtime``/``dtype`` narrow the candidates
+    ("auto": all); ``bf16`` True/False is the older way to say ``dtype`` bfloat16/float32.
 
     Example:
         >>> from student import build_student
-        >>> measure_student(build_student("fast", 1), "onnx", batch_sizes=[1], warmup=1, repeats=2,
-        ...                 progress=False)[1]["dtype"]
-        'float32'
+        >>> rows, settings = measure_student(build_student("fast", 1), "onnx", batch_sizes=[1], warmup=1,
+        ...                                  repeats=2, progress=False)
+        >>> settings["dtype"], [c["name"] for c in settings["candidates"]]
+        ('float32', ['onnx-float32'])
     """
+    import onnxruntime
+
     if runtime not in RUNTIMES:
         raise FastaedError(f"--runtime {runtime}: unknown runtime: use one of {', '.join(RUNTIMES)}")
+    if bf16 is not None:
+        if runtime in ("onnx", "onnx-int8"):
+            raise FastaedError(f"--bf16/--no-bf16 with --runtime {runtime}: that runtime has its own dtype: "
+                               "leave --bf16 out, or use --runtime torch")
+        runtime, dtype = "torch", "bfloat16" if bf16 else "float32"
     device = check_device(device)
     threads = torch.get_num_threads() if threads is None else int(threads)
-    settings = {"runtime": runtime, "device": str(device), "threads": threads, "channels_last": None,
-                "warmup": int(warmup), "repeats": int(repeats), "source_size": [int(v) for v in source_size]}
-    if runtime == "onnx":
-        if bf16:
-            raise FastaedError("--bf16 with --runtime onnx: the exported model runs in float32 on ONNX Runtime: "
-                               "leave --bf16 out, or use --runtime torch")
-        import onnxruntime
+    candidates, skipped = list_candidates(runtime, dtype, device, None, bool(calibration))
+    reference_scores = None
+    if calibration and len(candidates) > 1:
+        reference, reference_dtype = build_runner(model, REFERENCE, device, threads)
+        reference_scores = check_scores(reference, reference_dtype, calibration)
 
-        from pipeline.onnx_runtime import measure_onnx_fps, onnx_student
-
-        runner = onnx_student(model, threads, device)
-
-        def measure(batch_size):
-            return measure_onnx_fps(runner, [batch_size], warmup, repeats, source_size)[0]
-        settings.update(dtype="float32", onnxruntime=onnxruntime.__version__)
+    entries, all_rows = [], {}
+    with tqdm(total=len(candidates) * len(batch_sizes), desc="benchmark", unit="run", disable=not progress) as bar:
+        for candidate in candidates:
+            bar.set_description(f"benchmark {candidate.name}")
+            runner, input_dtype = None, None
+            if candidate.runtime != "torch" or reference_scores is not None:
+                runner, input_dtype = build_runner(model, candidate, device, threads, calibration, compile)
+            rows = []
+            for batch_size in batch_sizes:
+                rows.append(_measure(model, candidate, runner, batch_size, device, threads, channels_last, warmup,
+                                     repeats, source_size, compile))
+                bar.update(1)
+            correlation = None
+            if reference_scores is not None:
+                correlation = 1.0 if candidate == REFERENCE else rank_agreement(
+                    check_scores(runner, input_dtype, calibration), reference_scores)
+            all_rows[candidate] = rows
+            entries.append({"name": candidate.name, "runtime": candidate.runtime, "dtype": candidate.dtype,
+                            "fps": max(row["fps_end_to_end"] for row in rows), "rank_correlation": correlation,
+                            "results": [{key: row[key] for key in ("batch_size", "fps_forward", "fps_end_to_end")}
+                                        for row in rows]})
+    if len(entries) == 1:
+        entries[0]["accepted"] = True
+        chosen = candidates[0]
+        reason = ("the only candidate allowed by --runtime/--dtype" if (runtime, dtype) != ("auto", "auto")
+                  else "the only candidate on this machine")
     else:
-        bf16 = native_bf16(device) if bf16 is None else bf16
+        chosen, reason = pick_fastest(entries)
+    settings = {"runtime": chosen.runtime, "dtype": chosen.dtype, "runtime_reason": reason, "candidates": entries,
+                "skipped_candidates": skipped, "device": str(device), "threads": threads,
+                "channels_last": bool(channels_last) if chosen.runtime == "torch" else None,
+                "warmup": int(warmup), "repeats": int(repeats), "source_size": [int(v) for v in source_size],
+                "onnxruntime": onnxruntime.__version__}
+    return all_rows[chosen], settings
 
-        def measure(batch_size):
-            return measure_fps(model, [batch_size], device, threads, bf16, channels_last, warmup=warmup,
-                               repeats=repeats, source_size=source_size)[0]
-        settings.update(dtype="bfloat16" if bf16 else "float32", channels_last=bool(channels_last))
-    rows = [measure(batch_size) for batch_size in tqdm(batch_sizes, desc=f"{runtime} batch sizes", unit="size",
-                                                        disable=not progress)]
-    return rows, settings
+
+def _measure(model, candidate, runner, batch_size, device, threads, channels_last, warmup, repeats, source_size,
+             compile):
+    from pipeline.onnx_runtime import measure_onnx_fps
+    from pipeline.runtime_choice import TORCH_DTYPES
+
+    if candidate.runtime == "torch":
+        return measure_fps(model, [batch_size], device, threads, channels_last=channels_last, compile=compile,
+                           warmup=warmup, repeats=repeats, source_size=source_size,
+                           dtype=TORCH_DTYPES[candidate.dtype])[0]
+    return measure_onnx_fps(runner, [batch_size], warmup, repeats, source_size)[0]

@@ -171,6 +171,10 @@ def format_speed_table(report):
     for row in report["results"]:
         lines.append(f"{row['batch_size']:>5}  {row['fps_forward']:>12.1f}  {row['fps_end_to_end']:>14.1f}  "
                      f"{row['latency_ms_p50']:>9.2f}  {row['latency_ms_p95']:>9.2f}")
+    if report.get("runtime_reason"):
+        lines.append(f"runtime {report['runtime']} {report['dtype']}: {report['runtime_reason']}")
+    for skipped in report.get("skipped_candidates") or []:
+        lines.append(f"not tried: {skipped['name']}: {skipped['reason']}")
     if report["teacher_fps"] is None:
         lines.append("teachers: not measured here (give --shards SHARDS for the speed-up)")
     else:

@@ -5,6 +5,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from student.cpu_features import cpu_has_native_bf16
 from student.networks.layers import fold_batch_norms
 from student.preprocessing import TRIPLET_OFFSETS, resize_frames, triplet_indices, triplets_to_input
 from student.scales import SCALES
@@ -22,12 +23,14 @@ class ScoredFrames(NamedTuple):
     maps: np.ndarray = None
 
 
-def prepare_for_inference(model, device="cpu", bf16=None, channels_last=True):
+def prepare_for_inference(model, device="cpu", bf16=None, channels_last=True, dtype=None):
     """An inference copy of a student: eval mode, batch norms folded, on ``device``, channels-last, bf16 if native.
 
     ``bf16=None`` picks bfloat16 on CPUs with native bf16 support (AVX512-BF16 or AMX) and on
-    CUDA devices that support it. ``model`` itself is left as it is (train or save that one).
-    Returns the copy and the input dtype it expects.
+    CUDA devices that support it; ``dtype`` (a torch dtype, e.g. ``torch.float16`` on CUDA)
+    overrides ``bf16``. ``model`` itself is left as it is (train or save that one). Returns the
+    copy and the input dtype it expects; the copy's ``input_channels_last`` tells
+    :func:`iter_frame_scores` which input layout to build.
 
     Example:
         >>> from student.networks import build_student
@@ -36,28 +39,31 @@ def prepare_for_inference(model, device="cpu", bf16=None, channels_last=True):
         torch.float32
     """
     device = torch.device(device)
-    if bf16 is None:
-        bf16 = native_bf16(device)
-    dtype = torch.bfloat16 if bf16 else torch.float32
+    if dtype is None:
+        dtype = torch.bfloat16 if (native_bf16(device) if bf16 is None else bf16) else torch.float32
     config = model.config
     model = fold_batch_norms(copy.deepcopy(model).eval()).to(device=device, dtype=dtype)
     model.config = config
+    model.input_channels_last = bool(channels_last)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     return model, dtype
 
 
-def native_bf16(device="cpu"):
-    """Whether ``device`` runs bfloat16 convolutions natively (CPU: AVX512-BF16 or AMX; CUDA: Ampere+).
+def native_bf16(device="cpu", flags=None):
+    """Whether ``device`` runs bfloat16 convolutions natively (CPU: AVX512-BF16 or AMX flags; CUDA: Ampere+).
+
+    On a CPU the answer comes from its feature flags (see :mod:`student.cpu_features`; ``flags``
+    overrides them), not from oneDNN, which calls bfloat16 supported wherever it can emulate it.
 
     Example:
-        >>> isinstance(native_bf16("cpu"), bool)
-        True
+        >>> native_bf16("cpu", flags={"avx2"}), native_bf16("cpu", flags={"avx512f", "avx512_bf16"})
+        (False, True)
     """
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return cpu_has_native_bf16(flags) and torch.backends.mkldnn.is_available()
 
 
 def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity"):
@@ -102,6 +108,7 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
     device = parameter.device if device is None else torch.device(device)
     dtype = parameter.dtype if dtype is None else dtype
     input_size = tuple(model.config["input_size"])
+    channels_last = getattr(model, "input_channels_last", True)
     target_transform = model.config["target_transform"]
     lookahead = max(TRIPLET_OFFSETS)
     lookbehind = -min(TRIPLET_OFFSETS)
@@ -114,7 +121,7 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
             window = resized if window is None else np.concatenate([window, resized])
             pending = []
         rows = triplet_indices(np.arange(next_frame, stop), total) - window_start
-        x = triplets_to_input(torch.from_numpy(window).to(device), rows, dtype)
+        x = triplets_to_input(window, rows, dtype, channels_last, device)
         frame_scores, maps = maps_to_scores(model(x), scale, target_transform)
         keep_from = max(0, stop - lookbehind - window_start)
         window, window_start = window[keep_from:], window_start + keep_from

@@ -68,11 +68,15 @@ def triplet_indices(frame_indices, num_frames, offsets=TRIPLET_OFFSETS):
     return np.clip(frame_indices[:, None] + np.asarray(offsets, dtype=np.int64), 0, num_frames - 1)
 
 
-def triplets_to_input(frames, indices, dtype=torch.float32):
-    """Gather triplets from resized uint8 frames (N, H, W) into a channels-last (B, 3, H, W) batch in [0, 1].
+def triplets_to_input(frames, indices, dtype=torch.float32, channels_last=True, device=None):
+    """Gather triplets from resized uint8 frames (N, H, W) into a (B, 3, H, W) batch in [0, 1].
 
-    ``frames`` is a numpy array or tensor of frames at the student's input size and ``indices`` the
-    (B, 3) rows of :func:`triplet_indices` (positions into ``frames``).
+    ``frames`` is a numpy array (or tensor) of frames at the student's input size and ``indices``
+    the (B, 3) rows of :func:`triplet_indices` (positions into ``frames``). The gather is one
+    numpy indexing of uint8 frames; only the gathered batch is converted to ``dtype``, on
+    ``device`` (default: the CPU; a CUDA batch travels as uint8 through pinned memory).
+    ``channels_last`` lays the batch out as a torch channels-last view (what a channels-last
+    network runs fastest on) instead of contiguous NCHW (what ONNX Runtime takes).
 
     Example:
         >>> frames = np.full((10, 80, 120), 255, np.uint8)
@@ -80,7 +84,18 @@ def triplets_to_input(frames, indices, dtype=torch.float32):
         >>> tuple(x.shape), float(x.max()), x.is_contiguous(memory_format=torch.channels_last)
         ((4, 3, 80, 120), 1.0, True)
     """
-    frames = torch.as_tensor(frames)
-    indices = torch.as_tensor(indices, device=frames.device)
-    stacked = torch.stack([frames.index_select(0, indices[:, k]) for k in range(indices.shape[1])], dim=-1)
-    return stacked.to(dtype).mul_(1 / 255).permute(0, 3, 1, 2)
+    frames = frames.cpu().numpy() if torch.is_tensor(frames) else np.asarray(frames)
+    indices = np.asarray(indices, dtype=np.int64)
+    if channels_last:
+        gathered = np.stack([frames[indices[:, k]] for k in range(indices.shape[1])], axis=-1)
+    else:
+        gathered = frames[indices]
+    device = torch.device("cpu" if device is None else device)
+    if device.type == "cpu" and dtype == torch.float32:  # one pass, and no torch thread pool woken beside ONNX Runtime
+        batch = torch.from_numpy(np.multiply(gathered, np.float32(1 / 255), dtype=np.float32))
+        return batch.permute(0, 3, 1, 2) if channels_last else batch
+    batch = torch.from_numpy(gathered)
+    if device.type == "cuda":
+        batch = batch.pin_memory().to(device, non_blocking=True)
+    batch = batch.to(dtype).mul_(1 / 255)
+    return batch.permute(0, 3, 1, 2) if channels_last else batch

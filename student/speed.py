@@ -8,7 +8,7 @@ from student.inference import iter_frame_scores, prepare_for_inference
 
 
 def measure_fps(model, batch_sizes=(1, 8, 64, 256), device="cpu", threads=None, bf16=None, channels_last=True,
-                compile=False, warmup=3, repeats=20, source_size=(240, 360), input_size=None):
+                compile=False, warmup=3, repeats=20, source_size=(240, 360), input_size=None, dtype=None):
     """Time a student at each batch size; return one dict per size.
 
     Keys: ``batch_size``, ``fps_forward`` (network alone on a ready input batch), ``fps_end_to_end``
@@ -17,7 +17,8 @@ def measure_fps(model, batch_sizes=(1, 8, 64, 256), device="cpu", threads=None, 
     ``latency_ms_p95`` (end-to-end time of one batch). Rates come from the median of ``repeats``
     timed calls after ``warmup`` untimed ones, so a busy machine disturbs them less. The model is
     copied, never changed. ``bf16=None`` uses bfloat16 where the device has it natively;
-    ``compile`` wraps the copy in ``torch.compile``; ``input_size`` overrides the model's own.
+    ``dtype`` (a torch dtype) overrides ``bf16``; ``compile`` wraps the copy in ``torch.compile``
+    (CUDA graphs on CUDA); ``input_size`` overrides the model's own.
 
     Example:
         >>> from student.networks import build_student
@@ -30,11 +31,15 @@ def measure_fps(model, batch_sizes=(1, 8, 64, 256), device="cpu", threads=None, 
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        model, dtype = prepare_for_inference(model, device, bf16, channels_last)
+        model, dtype = prepare_for_inference(model, device, bf16, channels_last, dtype)
         if input_size is not None:
             model.config = {**model.config, "input_size": [int(v) for v in input_size]}
-        runnable = torch.compile(model, dynamic=False) if compile else model
-        runnable.config = model.config
+        if compile:
+            mode = "reduce-overhead" if device.type == "cuda" else None
+            runnable = torch.compile(model, dynamic=False, mode=mode)
+        else:
+            runnable = model
+        runnable.config, runnable.input_channels_last = model.config, model.input_channels_last
         return [_measure_batch(runnable, b, device, dtype, channels_last, warmup, repeats, source_size)
                 for b in batch_sizes]
     finally:

@@ -6,6 +6,21 @@ TINY_SCENE = dict(seed=0, train_videos=2, test_videos=1, frames=40, size=(80, 12
 TINY_TEACHERS = ("density", "autoencoder")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def runtime_cache(tmp_path_factory):
+    """The runtime choices and exported ONNX files go to a fresh folder of the session, never ~/.cache (free)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("fastaed_cache")
+    previous = os.environ.get("FASTAED_CACHE_DIR")
+    os.environ["FASTAED_CACHE_DIR"] = str(folder)  # subprocesses of the tests inherit it
+    yield folder
+    if previous is None:
+        os.environ.pop("FASTAED_CACHE_DIR", None)
+    else:
+        os.environ["FASTAED_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """Torch on one thread for a module: tiny tensors run faster so, far faster on shared cores."""

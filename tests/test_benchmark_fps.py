@@ -59,7 +59,8 @@ def check_rows(report, batch_sizes):
 
 def test_torch_run_writes_fps_json_with_every_key_and_a_plot(tmp_path, checkpoint):
     out = tmp_path / "bench" / "fps.json"
-    result = CliRunner().invoke(main, ["benchmark-fps", "--checkpoint", str(checkpoint), *QUICK, "--out", str(out)])
+    result = CliRunner().invoke(main, ["benchmark-fps", "--checkpoint", str(checkpoint), *QUICK, "--runtime", "torch",
+                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert INTERFACE_KEYS <= set(report)

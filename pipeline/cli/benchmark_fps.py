@@ -2,6 +2,7 @@
 
 Example:
     $ fastaed benchmark-fps --checkpoint runs/fast/student.pt --batch-sizes 1,8,64,256 --out fps.json
+    $ fastaed benchmark-fps --checkpoint student.pt --shards data/shards        # every runtime, the fastest kept
     $ fastaed benchmark-fps --checkpoint student.pt --runtime onnx --threads 2 --shards data/shards
     $ fastaed benchmark-fps --checkpoint student.pt --device cuda --out fps_gpu.json --plot fps_gpu.png
 """
@@ -44,17 +45,26 @@ def parse_frame_size(text):
               help="Student checkpoint (student.pt from train-student); nothing else is loaded.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--batch-sizes", default="1,8,64", show_default=True, help="Comma-separated batch sizes to sweep.")
-@click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
-              help="torch: the network in torch (folded batch norms, channels-last, bf16 where native); "
-                   "onnx: the exported network on ONNX Runtime (float32).")
+@click.option("--runtime", type=click.Choice(["auto", "torch", "onnx", "onnx-int8"]), default="auto",
+              show_default=True,
+              help="auto: measure every runtime below that runs here and keep the fastest whose scores match "
+                   "float32's; torch: folded batch norms, channels-last; onnx: the exported network on ONNX "
+                   "Runtime (float32); onnx-int8: quantised to int8, calibrated on the --shards training frames.")
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto",
+              show_default=True,
+              help="auto: float32, plus bfloat16 where the CPU flags show it native (AVX512-BF16/AMX) or the GPU "
+                   "has it, and float16 on CUDA; a given dtype is used as asked.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Intra-op threads for torch or ONNX Runtime. Default: torch's (one per core).")
 @click.option("--bf16/--no-bf16", default=None,
-              help="bfloat16 for --runtime torch. Default: on where the device has it natively (AVX512-BF16/AMX).")
+              help="Older spelling of --runtime torch --dtype bfloat16 / float32.")
 @click.option("--channels-last/--no-channels-last", default=True, show_default=True,
               help="Channels-last memory layout for --runtime torch.")
 @click.option("--shards", type=click.Path(path_type=Path),
-              help="Shards folder from precompute-teachers: its teachers' seconds per frame give the speed-up.")
+              help="Shards folder from precompute-teachers: its teachers' seconds per frame give the speed-up, its "
+                   "training frames calibrate int8 and check every runtime's scores against float32's.")
+@click.option("--compile", "compile_model", is_flag=True,
+              help="torch.compile the torch candidates (CUDA graphs on --device cuda).")
 @click.option("--frame-size", default="240x360", show_default=True,
               help="HxW of the decoded uint8 frames of the end-to-end stream (Ped2's size by default).")
 @click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed calls first.")
@@ -63,13 +73,16 @@ def parse_frame_size(text):
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write fps.json here.")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path),
               help="Write the FPS-vs-batch-size PNG here. Default: next to --out, with .png.")
-def command(checkpoint, device, batch_sizes, runtime, threads, bf16, channels_last, shards, frame_size, warmup,
-            repeats, out_path, plot_path):
+def command(checkpoint, device, batch_sizes, runtime, dtype, threads, bf16, channels_last, shards, compile_model,
+            frame_size, warmup, repeats, out_path, plot_path):
     """Measure the student's frames per second, forward-only and end to end.
 
     End to end is decoded uint8 frames through resizing, t-3/t/t+3 triplets, the network and
-    frame scores; forward is the network alone on a ready batch. Prints a table, the speed-up
-    over the teachers (with --shards), and writes fps.json and its plot (with --out).
+    frame scores; forward is the network alone on a ready batch. With --runtime auto every
+    runtime that runs here is measured and the fastest whose frame scores keep float32's order
+    (on the --shards training frames) is reported; fps.json lists them all under `candidates`.
+    Prints a table, the speed-up over the teachers (with --shards), and writes fps.json and its
+    plot (with --out).
     """
     from pipeline.benchmark import check_device, measure_student
     from pipeline.speed_report import (
@@ -88,8 +101,13 @@ def command(checkpoint, device, batch_sizes, runtime, threads, bf16, channels_la
     except ValueError as error:
         raise FastaedError(str(error)) from None
 
+    calibration = None
+    if shards is not None and runtime in ("auto", "onnx-int8"):
+        from pipeline.calibration_frames import frames_from_shards
+
+        calibration = frames_from_shards(shards, model.config["input_size"]) or None
     rows, settings = measure_student(model, runtime, device, sizes, threads, bf16, channels_last, warmup, repeats,
-                                     source_size)
+                                     source_size, dtype=dtype, calibration=calibration, compile=compile_model)
     report = build_speed_report(rows, model_config=model.config, teachers=teachers, checkpoint=str(checkpoint),
                                 **settings)
     click.echo(format_speed_table(report))

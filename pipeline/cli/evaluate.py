@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.evaluation.defaults import DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA, DEVICES, EVALUATE_BATCH_SIZE
+from pipeline.evaluation.defaults import (
+    DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA, DEVICES, DTYPES, EVALUATE_BATCH_SIZE, RUNTIMES)
 
 
 @click.command("evaluate")
@@ -30,13 +31,19 @@ from pipeline.evaluation.defaults import DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA
               help="Map level (teacher units; 1 = 95th percentile of normal training objects) above which "
                    "connected components become predicted regions for RBDC/TBDC.")
 @click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+              help="auto: the fastest here of the runtimes the --dtype allows (measured once per machine and "
+                   "model, then cached); torch, onnx, onnx-int8 (calibrated on the training frames) as asked.")
+@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
+              help="float32 keeps the metrics independent of the machine; auto also tries bfloat16 (where "
+                   "native) and int8, each kept only if its scores on training frames keep float32's order.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=EVALUATE_BATCH_SIZE, show_default=True,
               help="Frames scored together.")
 @click.option("--overlay-video", default=None, metavar="ID",
               help="Test video drawn in the overlay video  [default: the first test video].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(checkpoint, dataset_root, out, sigma, smoothing, window, region_threshold, device, batch_size,
-            overlay_video, quiet):
+def command(checkpoint, dataset_root, out, sigma, smoothing, window, region_threshold, device, runtime, dtype,
+            batch_size, overlay_video, quiet):
     """Score the test split with the student alone and write metrics and plots.
 
     Micro AUC, macro AUC (padded convention; the plain one beside it), per-video AUC, and RBDC /
@@ -50,7 +57,8 @@ def command(checkpoint, dataset_root, out, sigma, smoothing, window, region_thre
     if sigma is None:
         sigma = REFERENCE_SIGMA if smoothing == "reference" else DEFAULT_SIGMA
     options = EvaluationOptions(sigma=sigma, smoothing=smoothing, window=window, region_threshold=region_threshold,
-                                batch_size=batch_size, device=device, overlay_video=overlay_video, progress=not quiet)
+                                batch_size=batch_size, device=device, runtime=runtime, dtype=dtype,
+                                overlay_video=overlay_video, progress=not quiet)
     result = evaluate_student(checkpoint, dataset_root, out, options)
     click.echo(summary(result, out))
 

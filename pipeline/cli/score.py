@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from pipeline.errors import FastaedError
-from pipeline.evaluation.defaults import DEVICES, SCORE_BATCH_SIZE
+from pipeline.evaluation.defaults import DEVICES, DTYPES, RUNTIMES, SCORE_BATCH_SIZE
 
 
 @click.command("score")
@@ -26,10 +26,15 @@ from pipeline.evaluation.defaults import DEVICES, SCORE_BATCH_SIZE
 @click.option("--batch-size", type=click.IntRange(min=1), default=SCORE_BATCH_SIZE, show_default=True,
               help="Frames scored together; a score is out at most this many frames + 3 after its frame.")
 @click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+              help="auto: the fastest correct runtime here (measured once per machine and model, then cached; "
+                   "int8 only where evaluate or benchmark-fps --shards checked it on training frames).")
+@click.option("--dtype", type=click.Choice(DTYPES), default="auto", show_default=True,
+              help="auto: float32, or a checked int8; a given dtype is used as asked.")
 @click.option("--causal-sigma", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Smooth each score with a one-sided Gaussian over past frames (width in frames); 0 = none.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(input_spec, checkpoint, out, overlay, batch_size, device, causal_sigma, quiet):
+def command(input_spec, checkpoint, out, overlay, batch_size, device, runtime, dtype, causal_sigma, quiet):
     """Score INPUT frame by frame with the student alone: a video file, a folder of frame images,
     or a camera index (0, 1, ...; Ctrl-C ends it; write ./0 for a file named 0).
 
@@ -48,7 +53,7 @@ def command(input_spec, checkpoint, out, overlay, batch_size, device, causal_sig
         check_overlay_path(overlay)
     if out is not None and out.is_dir():
         raise FastaedError(f"--out {out} is a folder: give a CSV file name")
-    model = load_inference_student(checkpoint, device)
+    model = load_inference_student(checkpoint, device, runtime, dtype, batch_size)
     stream = open_frame_stream(input_spec)
     atomic = not stream.live
     try:

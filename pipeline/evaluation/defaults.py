@@ -19,3 +19,8 @@ EVALUATE_BATCH_SIZE = 64
 
 SCORE_BATCH_SIZE = 8
 """Frames `score` scores together: a frame's score is out at most this many frames + 3 after it was read."""
+
+RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+"""How the student runs (see pipeline.runtime_choice); auto measures and keeps the fastest correct one."""
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")

@@ -50,7 +50,11 @@ REGIONS = ("8-connected components of the student's 16x16 map upsampled bilinear
 
 @dataclass(frozen=True)
 class EvaluationOptions:
-    """How to evaluate: smoothing (``window`` only for ``reference``), region threshold, batching, device.
+    """How to evaluate: smoothing (``window`` only for ``reference``), region threshold, batching, device, runtime.
+
+    ``runtime``/``dtype`` are those of :mod:`pipeline.runtime_choice`; the default (``auto``,
+    float32) runs the fastest float32 runtime here, so the metrics do not depend on the machine;
+    ``onnx-int8`` or ``bfloat16`` are calibrated and checked on the dataset's training frames.
 
     ``overlay_video`` is the id of the test video to draw the overlay of (default: the first).
 
@@ -65,6 +69,8 @@ class EvaluationOptions:
     region_threshold: float = DEFAULT_REGION_THRESHOLD
     batch_size: int = EVALUATE_BATCH_SIZE
     device: str = "cpu"
+    runtime: str = "auto"
+    dtype: str = "float32"
     overlay_video: str = None
     progress: bool = True
 
@@ -88,8 +94,9 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
     _check_settings(options)
     out = Path(out)
     _check_report_folder(out)
-    model = load_inference_student(checkpoint, options.device)
     dataset = open_dataset(dataset_root)
+    model = load_inference_student(checkpoint, options.device, options.runtime, options.dtype, options.batch_size,
+                                   _calibration(checkpoint, dataset, options))
     videos = _labelled_test_videos(dataset, dataset_root)
     overlay_id = _overlay_video_id(videos, options.overlay_video)
 
@@ -106,6 +113,22 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return result
+
+
+def _calibration(checkpoint, dataset, options):
+    """Training frames to calibrate and check int8 or bfloat16 on, when the options can use them."""
+    wanted = options.runtime == "onnx-int8" or options.dtype == "bfloat16" or (options.runtime, options.dtype) == (
+        "auto", "auto")
+    if not wanted:
+        return None
+    from pipeline.calibration_frames import frames_from_dataset
+    from student import load_checkpoint
+
+    try:
+        input_size = load_checkpoint(checkpoint)["config"]["input_size"]
+    except (ValueError, KeyError, OSError):
+        return None  # the checkpoint's own error is raised when it is loaded
+    return frames_from_dataset(dataset, input_size) or None
 
 
 def _check_settings(options):
@@ -179,6 +202,8 @@ def _write_report(folder, model, dataset, videos, overlay_id, options):
         frame_score=FRAME_SCORE, regions=REGIONS, region_threshold=float(options.region_threshold),
         num_regions=len(regions), num_videos=len(videos), num_frames=int(num_frames),
         unlabelled_videos_skipped=skipped, student=dict(model.config), device=options.device,
+        runtime=model.runtime_choice["runtime"], dtype=model.runtime_choice["dtype"],
+        runtime_choice=model.runtime_choice,
         seconds=round(seconds, 3), frames_per_second=round(num_frames / seconds, 1) if seconds > 0 else None,
         overlay=f"overlay_{overlay_id}.mp4")
     return result
