@@ -57,7 +57,7 @@ def scene_boxes(tiny_scene, tmp_path_factory):
 def test_boxes_reach_the_shards_and_pseudo_clips_use_their_source_frames(tiny_scene, scene_boxes, tmp_path):
     out = tmp_path / "shards"
     options = PrecomputeOptions(frame_size=(HEIGHT, WIDTH), detector="boxes",
-                                detector_options={"path": str(scene_boxes), "min_score": 0.5},
+                                detector_options={"path": str(scene_boxes), "min_score": 0.5, "union": "none"},
                                 teachers=("density",), folds=2, pseudo_anomalies=("skip4", "reverse"))
     precompute_teachers(tiny_scene, out, options, workers=1, progress=False)
     dataset = open_dataset(tiny_scene)
@@ -96,43 +96,48 @@ def test_min_score_drops_weaker_boxes_and_boxes_are_clipped_within_the_tolerance
         ["a", 2, 1.0, 1.0, 4.0, 4.0, 0.2]]})
     frames = np.zeros((3, HEIGHT, WIDTH), np.uint8)
     identity = VideoIdentity("test", "a", np.arange(3))
-    detector = build_detector("boxes", path=str(folder))
+    detector = build_detector("boxes", path=str(folder), union="none")
     detector.check_videos({"test": {"a": (3, (HEIGHT, WIDTH))}})
     found = detector.detect(frames, video=identity)
     assert [len(d) for d in found] == [2, 0, 1]
     assert found[0][:, :4].tolist() == [[0, 5, 9, 19], [30, 5, WIDTH - 1, HEIGHT - 1]]
-    strong = build_detector("boxes", path=str(folder), min_score=0.5).detect(frames, video=identity)
+    strong = build_detector("boxes", path=str(folder), min_score=0.5, union="none").detect(frames, video=identity)
     assert [d[:, 4].tolist() for d in strong] == [[np.float32(0.9)], [], []]
 
 
-def test_union_adds_the_foreground_boxes_no_file_box_covers(tiny_scene, tmp_path):
+def test_union_adds_the_foreground_boxes_no_file_box_matches(tiny_scene, tmp_path):
     video = open_dataset(tiny_scene).test[0]
     frames = np.stack(list(video.iter_frames()))
     foreground = build_detector("foreground").detect(frames)
     assert sum(len(f) > 1 for f in foreground) >= 5, "the tiny scene's test video should show several objects"
-    # the file holds the foreground's first box of each frame (as continuous corners) and nothing else
+    # the file holds the foreground's first box of each frame (as continuous corners) and the top left
+    # quarter of its second box (an IoU near 0.25 with it)
     rows = [[video.id, t, *(f[0, :2]), *(f[0, 2:4] + 1), 0.75] for t, f in enumerate(foreground) if len(f)]
+    rows += [[video.id, t, f[1, 0], f[1, 1], (f[1, 0] + f[1, 2]) // 2 + 1, (f[1, 1] + f[1, 3]) // 2 + 1, 0.7]
+             for t, f in enumerate(foreground) if len(f) > 1]
     folder = write_boxes(tmp_path / "dets", {"testing.csv": rows})
     identity = VideoIdentity("test", video.id, np.arange(len(frames)))
-    alone = build_detector("boxes", path=str(folder)).detect(frames, video=identity)
-    union = build_detector("boxes", path=str(folder), union="foreground").detect(frames, video=identity)
-    for t, (file_boxes, both, seen) in enumerate(zip(alone, union, foreground)):
-        assert len(file_boxes) == (1 if len(seen) else 0)
-        np.testing.assert_array_equal(both[:len(file_boxes)], file_boxes)
-        added = both[len(file_boxes):]
-        # every foreground box but the one in the file is added, unless the file's box covers half of it
-        first = seen[:1, :4]
-        uncovered = [box for box in seen[1:] if _covered_fraction(box[:4], first) < 0.5]
-        np.testing.assert_array_equal(added, np.array(uncovered, np.float32).reshape(-1, 5), err_msg=f"frame {t}")
-    assert sum(map(len, union)) > sum(map(len, alone))
+    alone = build_detector("boxes", path=str(folder), union="none").detect(frames, video=identity)
+    union = build_detector("boxes", path=str(folder)).detect(frames, video=identity)
+    strict = build_detector("boxes", path=str(folder), union_iou=1e-9).detect(frames, video=identity)
+    for t, (file_boxes, seen) in enumerate(zip(alone, foreground)):
+        assert len(file_boxes) == min(len(seen), 2)
+        for both, max_iou in ((union[t], 0.5), (strict[t], 1e-9)):
+            np.testing.assert_array_equal(both[:len(file_boxes)], file_boxes)
+            # every foreground box is added unless a file box overlaps it with an IoU of max_iou or more
+            expected = [box for box in seen if max(_iou(box, other) for other in file_boxes) < max_iou]
+            np.testing.assert_array_equal(both[len(file_boxes):], np.array(expected, np.float32).reshape(-1, 5),
+                                          err_msg=f"frame {t}")
+    assert sum(map(len, alone)) <= sum(map(len, strict)) < sum(map(len, union))
 
 
-def _covered_fraction(box, others):
-    x1, y1, x2, y2 = box.astype(int)
-    covered = np.zeros((y2 - y1 + 1, x2 - x1 + 1), bool)
-    for ox1, oy1, ox2, oy2 in others.astype(int):
-        covered[max(oy1 - y1, 0):max(oy2 - y1 + 1, 0), max(ox1 - x1, 0):max(ox2 - x1 + 1, 0)] = True
-    return covered.mean()
+def _iou(a, b):
+    """IoU of two inclusive-pixel boxes, by counting pixels."""
+    size = int(max(a[2], b[2])) + 1, int(max(a[3], b[3])) + 1
+    masks = np.zeros((2, *size), bool)
+    for mask, (x1, y1, x2, y2) in zip(masks, (a[:4].astype(int), b[:4].astype(int))):
+        mask[x1:x2 + 1, y1:y2 + 1] = True
+    return (masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -220,7 +225,7 @@ def test_the_real_yolov3_boxes_of_ped2_load_and_fit_the_dataset():
     dataset = open_dataset(PED2)
     videos = {split: {v.id: (len(v), tuple(v.frame_size)) for v in split_videos}
               for split, split_videos in (("train", dataset.train), ("test", dataset.test))}
-    detector = build_detector("boxes", path=str(PED2 / "detections/yolov3"))
+    detector = build_detector("boxes", path=str(PED2 / "detections/yolov3"), union="none")
     detector.check_videos(videos)
     for split, file_rows in (("train", 36663), ("test", 39834)):
         table = detector._table(split)

@@ -7,9 +7,10 @@ a box over pixels 0..9 spans 0..10). Boxes that reach at most `edge_tolerance` p
 frame are clipped to it; anything else that is wrong with a row is a ValueError naming the file
 and the line.
 
-With ``union="foreground"`` the foreground detector also runs on the frames, and its boxes that
-the file's boxes cover less than `union_overlap` of are added: objects the other detector does
-not know (carts, bicycles, a pasted pseudo-anomaly patch) are still scored.
+By default (``union="foreground"``) the foreground detector also runs on the frames, and each of
+its boxes that no file box overlaps with an IoU of `union_iou` or more (the usual test for "the
+same object") is added: objects the other detector does not know or misses (carts, bicycles, a
+pasted pseudo-anomaly patch) are still scored. ``union="none"`` keeps the file's boxes alone.
 """
 
 import csv
@@ -21,7 +22,6 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-import cv2
 import numpy as np
 
 from teachers.detection.base import Detector, detections_from_continuous, register_detector
@@ -47,7 +47,8 @@ class DetectionTable(NamedTuple):
 
 @register_detector("boxes")
 class BoxesDetector(Detector):
-    """Boxes read from `path`/training.csv and `path`/testing.csv, those below `min_score` dropped.
+    """Boxes read from `path`/training.csv and `path`/testing.csv, those below `min_score` dropped,
+    with the foreground detector's unmatched boxes added unless ``union="none"``.
 
     Example:
         >>> detector = BoxesDetector(path="detections/yolov3", min_score=0.5)  # doctest: +SKIP
@@ -55,21 +56,21 @@ class BoxesDetector(Detector):
         >>> detector.detect(frames, VideoIdentity("test", "01", np.arange(180)))[0]  # doctest: +SKIP
     """
 
-    def __init__(self, path=None, min_score=0.0, union="none", union_overlap=0.5, edge_tolerance=8.0):
+    def __init__(self, path=None, min_score=0.0, union="foreground", union_iou=0.5, edge_tolerance=8.0):
         if path is None or not Path(path).is_dir():
             raise ValueError(f"boxes detector path {path!r} is not a folder: pass path=DIR, the folder that "
                              f"holds {' and '.join(SPLIT_FILES.values())}")
         if union not in UNIONS:
             raise ValueError(f"boxes detector union={union!r}: use union=foreground (add the foreground "
-                             f"detector's boxes that no file box covers) or union=none")
-        for option, value in (("min_score", min_score), ("union_overlap", union_overlap),
+                             f"detector's boxes that no file box matches) or union=none (the file's boxes only)")
+        for option, value in (("min_score", min_score), ("union_iou", union_iou),
                               ("edge_tolerance", edge_tolerance)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
                 raise ValueError(f"boxes detector {option}={value!r}: pass a number")
         self.path = Path(path).resolve()
         self.min_score = float(min_score)
         self.union = union
-        self.union_overlap = float(union_overlap)
+        self.union_iou = float(union_iou)
         self.edge_tolerance = float(edge_tolerance)
         self._foreground = ForegroundDetector() if union == "foreground" else None
         for split in SPLIT_FILES:
@@ -122,8 +123,7 @@ class BoxesDetector(Detector):
                       for frame, a, b in zip(frames, starts, ends)]
         if self._foreground is not None:
             foreground = self._foreground.detect(frames)
-            detections = [_with_uncovered(found, extra, np.shape(frame)[:2], self.union_overlap)
-                          for found, extra, frame in zip(detections, foreground, frames)]
+            detections = [_with_unmatched(found, extra, self.union_iou) for found, extra in zip(detections, foreground)]
         return detections
 
     def _file(self, split):
@@ -244,15 +244,21 @@ def _check_rows(table, split, videos, tolerance):
                              f"pixels of the source frames, or raise edge_tolerance")
 
 
-def _with_uncovered(found, extra, frame_size, min_overlap):
-    """`found` plus the `extra` boxes that `found` covers less than `min_overlap` of (by pixels)."""
-    if len(extra) == 0:
-        return found
-    covered = np.zeros(frame_size, np.uint8)
-    for x1, y1, x2, y2 in found[:, :4].astype(np.int64):
-        covered[y1:y2 + 1, x1:x2 + 1] = 1
-    integral = cv2.integral(covered)
-    x1, y1, x2, y2 = extra[:, :4].astype(np.int64).T
-    inside = integral[y2 + 1, x2 + 1] - integral[y1, x2 + 1] - integral[y2 + 1, x1] + integral[y1, x1]
-    uncovered = inside < min_overlap * (x2 - x1 + 1) * (y2 - y1 + 1)
-    return np.concatenate([found, extra[uncovered]]).astype(np.float32)
+def _with_unmatched(found, extra, max_iou):
+    """`found` plus the `extra` boxes that no box of `found` overlaps with an IoU of `max_iou` or more.
+
+    Example:
+        >>> found = np.array([[0, 0, 9, 9, 0.9]], np.float32)
+        >>> _with_unmatched(found, np.array([[1, 1, 9, 9, 0.5], [20, 0, 29, 9, 0.5]], np.float32), 0.5)[:, 0].tolist()
+        [0.0, 20.0]
+    """
+    if len(extra) == 0 or len(found) == 0:
+        return np.concatenate([found, extra]).astype(np.float32)
+    a, b = extra[:, None, :4].astype(np.float64), found[None, :, :4].astype(np.float64)
+    width = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]) + 1, 0, None)
+    height = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]) + 1, 0, None)
+    inter = width * height
+    area_a = (a[..., 2] - a[..., 0] + 1) * (a[..., 3] - a[..., 1] + 1)
+    area_b = (b[..., 2] - b[..., 0] + 1) * (b[..., 3] - b[..., 1] + 1)
+    unmatched = (inter / (area_a + area_b - inter)).max(axis=1) < max_iou
+    return np.concatenate([found, extra[unmatched]]).astype(np.float32)
