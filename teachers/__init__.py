@@ -1,6 +1,6 @@
 """Object detectors and object-level teachers: frames and boxes in, calibrated scores and maps out.
 
-Knows nothing of files, shards or the CLI.
+Knows nothing of files, shards or the CLI, except the detector that reads boxes from CSV files.
 
 Example:
     >>> from teachers import build_teacher, available_teachers
@@ -12,7 +12,7 @@ from teachers import autoencoder, density  # registers the teachers
 from teachers.base import Teacher, available_teachers, build_teacher, register_teacher
 from teachers.boxes import boxes_from_detections
 from teachers.calibration import RobustCalibration
-from teachers.detection import Detector, available_detectors, build_detector, register_detector
+from teachers.detection import Detector, VideoIdentity, available_detectors, build_detector, register_detector
 from teachers.maps import paint_maps
 from teachers.temporal import link_and_smooth
 
@@ -20,6 +20,7 @@ __all__ = [
     "Detector",
     "RobustCalibration",
     "Teacher",
+    "VideoIdentity",
     "available_detectors",
     "available_teachers",
     "boxes_from_detections",

@@ -45,8 +45,8 @@ def test_fragments_stacked_vertically_merge_but_neighbours_do_not():
 
 
 def test_registry_lists_backends_and_names_them_on_unknown_name():
-    assert available_detectors()[:3] == ["detectron2", "foreground", "torchvision"]
-    with pytest.raises(ValueError, match="unknown detector 'yolo'.*detectron2, foreground, torchvision"):
+    assert available_detectors()[:4] == ["boxes", "detectron2", "foreground", "torchvision"]
+    with pytest.raises(ValueError, match="unknown detector 'yolo'.*boxes, detectron2, foreground, torchvision"):
         build_detector("yolo")
 
 

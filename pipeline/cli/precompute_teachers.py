@@ -106,7 +106,9 @@ def check_names(teachers, detector):
               help="Dataset root (any layout `fastaed dataset-info` recognises).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=str),
               help="Shards folder: SHARDS/{train,test}/<video>.h5, manifest.json, report.json, teachers/, cache/.")
-@click.option("--detector", default=DEFAULT_DETECTOR, show_default=True, help="foreground, torchvision or detectron2.")
+@click.option("--detector", default=DEFAULT_DETECTOR, show_default=True,
+              help="foreground, torchvision, detectron2, or boxes (detections from CSV files: "
+                   "--detector-option path=DIR).")
 @click.option("--detector-option", "detector_options", multiple=True, metavar="KEY=VALUE",
               help="Detector option (repeatable), e.g. threshold=25 or checkpoint=/models/frcnn.pt.")
 @click.option("--teachers", "teachers", default=",".join(DEFAULT_TEACHERS), show_default=True,

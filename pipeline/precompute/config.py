@@ -2,7 +2,8 @@
 
 The hash covers the canonical JSON (sorted keys, no spaces) of: the shard format version, the
 fastaed version (so that a release with other teachers does not resume old shards), the dataset's name and fingerprint (every video's split, id, length, frame size and sampled pixels),
-the detector and its options, the teachers and their options (in map order), the number of
+the detector, its options and the fingerprint of the files it reads (the SHA-256 of the box files of
+``--detector boxes``), the teachers and their options (in map order), the number of
 cross-fitting folds, the pseudo-anomaly kinds, the score-linking radius, the student frame size stored in the shards, the map cell and the seed.
 Paths, worker counts, the scheduler and the report's smoothing do not change shards and are left out.
 """
@@ -74,21 +75,26 @@ def short_hash(value):
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:16]
 
 
-def config_document(options, dataset_name, dataset_fingerprint, folds):
+def config_document(options, dataset_name, dataset_fingerprint, folds, detector_inputs=None):
     """The JSON-able configuration that :func:`short_hash` turns into the shards' ``config_hash``.
 
-    ``folds`` is the number of folds actually used (at most the number of training videos).
+    ``folds`` is the number of folds actually used (at most the number of training videos);
+    ``detector_inputs`` is the detector's input fingerprint (``Detector.input_fingerprint``), left
+    out when None so that detectors reading no files keep their hashes.
 
     Example:
         >>> doc = config_document(PrecomputeOptions((80, 120)), "synthetic", "ab12", folds=4)
         >>> doc["frame_size"], doc["format_version"]
         ([80, 120], 1)
     """
+    detector = {"name": options.detector, "options": dict(options.detector_options)}
+    if detector_inputs is not None:
+        detector["inputs"] = detector_inputs
     return {
         "format_version": FORMAT_VERSION,
         "fastaed_version": _package_version(),
         "dataset": {"name": dataset_name, "fingerprint": dataset_fingerprint},
-        "detector": {"name": options.detector, "options": dict(options.detector_options)},
+        "detector": detector,
         "teachers": [{"name": t, "options": options.options_of(t)} for t in options.teachers],
         "folds": folds,
         "pseudo_anomalies": list(options.pseudo_anomalies),

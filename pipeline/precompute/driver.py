@@ -66,8 +66,9 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
     started = time.perf_counter()
     log = log or (lambda line: tqdm.write(f"fastaed: {line}", file=sys.stderr))
     root, out = Path(dataset_root).resolve(), Path(out).resolve()
-    check_buildable(options)
     dataset = open_dataset(root)
+    detector_inputs = check_buildable(options, {split: {v.id: (len(v), tuple(v.frame_size)) for v in videos}
+                                                for split, videos in (("train", dataset.train), ("test", dataset.test))})
     videos = {fmt.shard_relpath(v.split, v.id): v for v in (*dataset.train, *dataset.test)}
     clips = {fmt.shard_relpath(c.split, c.id): c for c in pseudo_clips(dataset.train, options.pseudo_anomalies)}
     folds = effective_folds(options.folds, len(dataset.train))
@@ -80,7 +81,8 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
     fingerprints.update({relpath: clip.fingerprint(fingerprints[fmt.shard_relpath("train", clip.source_id)])
                          for relpath, clip in clips.items()})
     videos.update(clips)
-    document = config_document(options, dataset.name, dataset_fingerprint(fingerprints), folds)
+    document = config_document(options, dataset.name, dataset_fingerprint(fingerprints), folds,
+                               detector_inputs=detector_inputs)
     config_hash = short_hash(document)
     with shards_lock(out):
         manifest, todo = survey(out, document, config_hash, list(videos), overwrite, log)
@@ -105,9 +107,13 @@ def precompute_teachers(dataset_root, out, options, workers=None, scheduler=None
     return report
 
 
-def check_buildable(options):
+def check_buildable(options, videos=None):
     """Build the detector and every teacher once, here, so that a bad name or option fails in one
     line before any worker starts (a ValueError from ``teachers`` becomes a FastaedError).
+
+    With ``videos`` ({split: {video id: (frames, (H, W))}}) the detector also checks that it can
+    serve them (one that reads boxes from files checks every row). Returns the detector's input
+    fingerprint (None for a detector that reads no files of its own).
 
     Example:
         >>> from pipeline.precompute.config import PrecomputeOptions
@@ -120,7 +126,10 @@ def check_buildable(options):
     from teachers import build_detector, build_teacher
 
     try:
-        build_detector(options.detector, **options.detector_options)
+        detector = build_detector(options.detector, **options.detector_options)
+        if videos is not None:
+            detector.check_videos(videos)
+        fingerprint = detector.input_fingerprint()
     except ValueError as error:
         raise FastaedError(f"--detector {options.detector}: {error}") from None
     for teacher in options.teachers:
@@ -128,6 +137,7 @@ def check_buildable(options):
             build_teacher(teacher, **options.options_of(teacher))
         except ValueError as error:
             raise FastaedError(f"--teachers {teacher}: {error}") from None
+    return fingerprint
 
 
 class _TaskGraph:

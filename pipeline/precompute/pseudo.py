@@ -108,22 +108,37 @@ def pseudo_frames(frames, kind, source_id):
         >>> pseudo_frames(frames, "reverse", "01")[:3, 0, 0].tolist()
         [9, 8, 7]
     """
+    return pseudo_clip(frames, kind, source_id)[0]
+
+
+def pseudo_clip(frames, kind, source_id):
+    """The clip of :func:`pseudo_frames` and, for each of its frames, the index of the source frame it
+    shows (the ``patch`` kind pastes its patch into the source frame of the same index).
+
+    Example:
+        >>> import numpy as np
+        >>> pseudo_clip(np.zeros((10, 4, 4), np.uint8), "skip4", "01")[1].tolist()
+        [0, 4, 8]
+    """
     frames = np.asarray(frames)
     if frames.ndim != 3 or frames.dtype != np.uint8:
         raise ValueError(f"pseudo-anomalies need (T, H, W) uint8 frames, got {frames.dtype} {frames.shape}")
     if kind not in KINDS:
         raise ValueError(f"unknown pseudo-anomaly kind {kind!r}: use one of {', '.join(KINDS)}")
     rng = np.random.default_rng(_seed(source_id, kind))
+    sources = np.arange(len(frames))
     if kind.startswith("skip"):
-        clip = frames[::int(kind[len("skip"):])]
+        sources = sources[::int(kind[len("skip"):])]
+        clip = frames[sources]
     elif kind == "reverse":
-        clip = frames[::-1]
+        sources = sources[::-1]
+        clip = frames[sources]
     else:
         clip = _with_pasted_patch(frames, rng)
     if len(clip) > MAX_FRAMES:
         start = int(rng.integers(0, len(clip) - MAX_FRAMES + 1))
-        clip = clip[start:start + MAX_FRAMES]
-    return np.ascontiguousarray(clip)
+        clip, sources = clip[start:start + MAX_FRAMES], sources[start:start + MAX_FRAMES]
+    return np.ascontiguousarray(clip), sources
 
 
 def _with_pasted_patch(frames, rng):

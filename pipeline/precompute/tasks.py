@@ -143,10 +143,10 @@ def extract_features(job):
     cached = read_features(job.cache, job.key)
     if cached is not None:
         return {"video": job.video.name, "boxes": len(cached["boxes"]), "seconds": cached["seconds"]}
-    frames = _load_frames(job.video)
+    frames, identity = _load_frames(job.video)
     with _teacher_errors(job.video.name):
         started = time.perf_counter()
-        detections = build_detector(job.detector, **job.detector_options).detect(frames)
+        detections = build_detector(job.detector, **job.detector_options).detect(frames, video=identity)
         boxes = boxes_from_detections(detections)
         seconds = {"detector": time.perf_counter() - started}
         features = {}
@@ -204,7 +204,7 @@ def write_video_shard(job, *_upstream):
         raise FastaedError(f"{job.cache}: cached features of {job.video.name} are missing or stale: "
                            f"run `fastaed precompute-teachers` again")
     if job.video.pseudo_kind:
-        video = _load_frames(job.video)
+        video, _ = _load_frames(job.video)
         num_frames, frame_size, video_frames = len(video), tuple(video.shape[1:]), iter(video)
     else:
         video = _open_video(job.video)
@@ -279,12 +279,18 @@ def _open_video(ref):
 
 
 def _load_frames(ref):
+    """The video's (T, H, W) frames and their ``teachers.VideoIdentity`` (a pseudo-anomaly clip names
+    the training video and the frames of it that it shows)."""
+    from teachers import VideoIdentity
+
     if ref.pseudo_kind:
-        from pipeline.precompute.pseudo import pseudo_frames
+        from pipeline.precompute.pseudo import pseudo_clip
 
         source = _open_video(VideoRef(ref.root, "train", ref.source_id))
-        return pseudo_frames(np.stack(list(source.iter_frames())), ref.pseudo_kind, ref.source_id)
-    return np.stack(list(_open_video(ref).iter_frames()))
+        clip, sources = pseudo_clip(np.stack(list(source.iter_frames())), ref.pseudo_kind, ref.source_id)
+        return clip, VideoIdentity("train", ref.source_id, sources)
+    frames = np.stack(list(_open_video(ref).iter_frames()))
+    return frames, VideoIdentity(ref.split, ref.video_id, np.arange(len(frames)))
 
 
 def _file_identity(path):

@@ -1,6 +1,7 @@
 """The detector interface and its registry."""
 
 from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -9,14 +10,32 @@ from teachers.registry import Registry
 DETECTORS = Registry("detector")
 
 
+class VideoIdentity(NamedTuple):
+    """Which recorded frames a detector is given: the split ("train" or "test") and id of the
+    dataset video they come from, and for each frame its index in that video (a clip made from a
+    video by skipping or reversing frames names the source frames it shows).
+
+    Example:
+        >>> VideoIdentity("train", "01", np.array([4, 2, 0])).frames.tolist()
+        [4, 2, 0]
+    """
+
+    split: str
+    video_id: str
+    frames: np.ndarray
+
+
 class Detector(ABC):
     """Finds objects in every frame of one video.
 
-    Subclasses implement `detect`; they are built by name with `build_detector`.
+    Subclasses implement `detect`; they are built by name with `build_detector`. Detectors that
+    look at pixels ignore `video`; one that reads detections made elsewhere uses it to find them,
+    and can check its inputs against the dataset once (`check_videos`) and name them for the
+    configuration hash (`input_fingerprint`).
 
     Example:
         >>> class Nothing(Detector):
-        ...     def detect(self, frames):
+        ...     def detect(self, frames, video=None):
         ...         return [empty_detections() for _ in frames]
         >>> Nothing().detect(np.zeros((2, 8, 8), np.uint8))[1].shape
         (0, 5)
@@ -25,13 +44,33 @@ class Detector(ABC):
     name = "detector"
 
     @abstractmethod
-    def detect(self, frames):
+    def detect(self, frames, video=None):
         """One (N, 5) float32 array (x1, y1, x2, y2, score) per frame, inclusive pixel coordinates.
+
+        `video` is a `VideoIdentity` for the frames, or None where they come from no dataset.
 
         Example:
             >>> build_detector("foreground").detect(np.zeros((3, 16, 16), np.uint8))[0].shape
             (0, 5)
         """
+
+    def check_videos(self, videos):
+        """ValueError when this detector cannot serve these videos: {split: {video id: (frames, (H, W))}}.
+
+        Detectors that look at pixels serve any video; the default checks nothing.
+
+        Example:
+            >>> build_detector("foreground").check_videos({"test": {"01": (180, (240, 360))}})
+        """
+
+    def input_fingerprint(self):
+        """A text that changes when the files this detector reads change (None: it reads no such files).
+
+        Example:
+            >>> build_detector("foreground").input_fingerprint() is None
+            True
+        """
+        return None
 
 
 def empty_detections():
@@ -50,7 +89,7 @@ def register_detector(name):
     Example:
         >>> @register_detector("doc-example-none")
         ... class NoObjects(Detector):
-        ...     def detect(self, frames):
+        ...     def detect(self, frames, video=None):
         ...         return [empty_detections() for _ in frames]
         >>> "doc-example-none" in available_detectors()
         True

@@ -47,7 +47,7 @@ class Detectron2Detector(Detector):
         self.labels = None if labels is None else [int(label) for label in labels]
         self.score_threshold = score_threshold
 
-    def detect(self, frames):
+    def detect(self, frames, video=None):
         """One (N, 5) float32 array (x1, y1, x2, y2, score) per frame.
 
         Example:

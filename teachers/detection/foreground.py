@@ -60,7 +60,7 @@ class ForegroundDetector(Detector):
         self.min_area = min_area
         self.background_frames = background_frames
 
-    def detect(self, frames):
+    def detect(self, frames, video=None):
         """One (N, 5) float32 array (x1, y1, x2, y2, score) per frame.
 
         Example:

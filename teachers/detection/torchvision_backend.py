@@ -58,7 +58,7 @@ class TorchvisionDetector(Detector):
         self.batch_size = batch_size
         self.device = device
 
-    def detect(self, frames):
+    def detect(self, frames, video=None):
         """One (N, 5) float32 array (x1, y1, x2, y2, score) per frame.
 
         Example:
