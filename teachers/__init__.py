@@ -5,10 +5,10 @@ Knows nothing of files, shards or the CLI, except the detector that reads boxes 
 Example:
     >>> from teachers import build_teacher, available_teachers
     >>> available_teachers()
-    ['autoencoder', 'density']
+    ['autoencoder', 'density', 'jigsaw']
 """
 
-from teachers import autoencoder, density  # registers the teachers
+from teachers import autoencoder, density, jigsaw  # registers the teachers
 from teachers.base import Teacher, available_teachers, build_teacher, register_teacher
 from teachers.boxes import boxes_from_detections
 from teachers.calibration import RobustCalibration

@@ -171,7 +171,7 @@ def available_teachers():
 
     Example:
         >>> available_teachers()
-        ['autoencoder', 'density']
+        ['autoencoder', 'density', 'jigsaw']
     """
     return TEACHERS.names()
 
