@@ -11,8 +11,10 @@ Example:
     ('01',)
 """
 from pipeline.synthetic.choreography import VARIANT_KINDS
+from pipeline.synthetic.conditions import SceneConditions
 from pipeline.synthetic.writer import AnomalyEvent, SyntheticDataset, write_synthetic
 
 ANOMALY_KINDS = ("too_fast", "wrong_place", "unusual_object", "wrong_direction")
 
-__all__ = ["ANOMALY_KINDS", "VARIANT_KINDS", "AnomalyEvent", "SyntheticDataset", "write_synthetic"]
+__all__ = ["ANOMALY_KINDS", "VARIANT_KINDS", "AnomalyEvent", "SceneConditions", "SyntheticDataset",
+           "write_synthetic"]

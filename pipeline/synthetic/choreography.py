@@ -259,32 +259,33 @@ def _touches(candidate, others, geometry):
     return False
 
 
-def _try_add(actors, candidate, geometry):
+def _try_add(actors, candidate, geometry, max_visible):
     frame_size = (geometry.height, geometry.width)
     if not candidate.visible(frame_size).any() or _touches(candidate, actors, geometry):
         return False
     normal = [a for a in actors if a.variant is None] + [candidate]
-    if sum(a.visible(frame_size) for a in normal).max() > _MAX_NORMAL_VISIBLE:
+    if sum(a.visible(frame_size) for a in normal).max() > max_visible:
         return False
     actors.append(candidate)
     return True
 
 
-def _add_normal_walkers(geometry, rng, frames, actors):
-    for _ in range(int(rng.integers(1, _MAX_NORMAL_VISIBLE + 1))):
+def _add_normal_walkers(geometry, rng, frames, actors, crowding):
+    max_visible = _max_visible(crowding)
+    for _ in range(int(rng.integers(1, max_visible + 1))):
         for _attempt in range(5):
             candidate = normal_walker(geometry, rng, frames, 0, rng.uniform(0.05, 0.95) * geometry.width,
                                       rng.uniform(0.03, 0.97), 1 if rng.random() < 0.5 else -1)
-            if _try_add(actors, candidate, geometry):
+            if _try_add(actors, candidate, geometry, max_visible):
                 break
     for t in range(1, frames):
-        if rng.random() >= _ARRIVAL_RATE:
+        if rng.random() >= _ARRIVAL_RATE * crowding:
             continue
         for _attempt in range(3):
             direction = 1 if rng.random() < 0.5 else -1
             lane = rng.uniform(0.03, 0.97)
             x = _edge_x(geometry, "walker", geometry.lane_y(geometry.width / 2, lane), direction, entering=True)
-            if _try_add(actors, normal_walker(geometry, rng, frames, t, x, lane, direction), geometry):
+            if _try_add(actors, normal_walker(geometry, rng, frames, t, x, lane, direction), geometry, max_visible):
                 break
 
 
@@ -305,7 +306,7 @@ def _add_anomalies(geometry, rng, frames, actors, variants, opening):
         for _attempt in range(30):
             actor = anomaly_actor(geometry, rng, frames, variants[0], mode, anchor)
             shown = np.flatnonzero(actor.anomalous & actor.visible(frame_size))
-            if len(shown) and _try_add(actors, actor, geometry):
+            if len(shown) and _try_add(actors, actor, geometry, _MAX_NORMAL_VISIBLE):
                 variants.rotate(-1)
                 return int(shown[0]), int(shown[-1]) + 1
         return None
@@ -333,9 +334,15 @@ def _add_anomalies(geometry, rng, frames, actors, variants, opening):
         raise RuntimeError(f"could not place any anomaly in a video of {frames} frames")
 
 
-def plan_video(geometry, rng, frames, variants=None, opening=None):
+def _max_visible(crowding):
+    return max(1, int(round(_MAX_NORMAL_VISIBLE * crowding)))
+
+
+def plan_video(geometry, rng, frames, variants=None, opening=None, crowding=1.0):
     """Plan every actor of one video: anomalies first (test videos: ``variants`` is a deque of
     variant names from :func:`variant_cycle`, taken in turn), then normal walkers around them.
+    ``crowding`` multiplies how many walkers may be in view at once (3 by default) and how often
+    new ones arrive.
 
     ``opening`` (None, "short" or "long") says whether and how long the video starts with an
     anomaly already in view; otherwise it starts normal. Every test video holds both normal and
@@ -353,7 +360,7 @@ def plan_video(geometry, rng, frames, variants=None, opening=None):
     actors = []
     if variants is not None:
         _add_anomalies(geometry, rng, frames, actors, variants, opening)
-    _add_normal_walkers(geometry, rng, frames, actors)
+    _add_normal_walkers(geometry, rng, frames, actors, crowding)
     return actors
 
 

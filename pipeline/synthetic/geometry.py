@@ -23,6 +23,9 @@ WALKING_SPEED_PX = 1.8
 class WalkwayGeometry:
     """The fixed camera's view: frame size, walkway band, perspective scale and walking speed.
 
+    ``person_scale`` makes people and their image speed that many times larger (a camera closer
+    to the walkway).
+
     Example:
         >>> g = WalkwayGeometry(160, 240)
         >>> g.band_top(120.0) < g.lane_y(120.0, 0.5) < g.band_bottom(120.0)
@@ -33,6 +36,7 @@ class WalkwayGeometry:
 
     height: int
     width: int
+    person_scale: float = 1.0
 
     @property
     def unit(self):
@@ -66,8 +70,8 @@ class WalkwayGeometry:
 
     def person_height(self, y):
         """Height in pixels of an average person whose feet are at row ``y``."""
-        return PERSON_HEIGHT_PX * self.unit * self.scale(y)
+        return PERSON_HEIGHT_PX * self.unit * self.scale(y) * self.person_scale
 
     def walking_speed(self, y):
         """Image speed in pixels per frame of an average walker whose feet are at row ``y``."""
-        return WALKING_SPEED_PX * self.unit * self.scale(y)
+        return WALKING_SPEED_PX * self.unit * self.scale(y) * self.person_scale

@@ -12,15 +12,15 @@ from tqdm import tqdm
 from pipeline.errors import FastaedError
 from pipeline.synthetic.background import render_background
 from pipeline.synthetic.choreography import plan_video, variant_cycle
+from pipeline.synthetic.conditions import SceneConditions
 from pipeline.synthetic.geometry import WalkwayGeometry
 from pipeline.synthetic.render import render_video
 from pipeline.folders import replace_folder
 
-JPEG_QUALITY = 95
 MIN_FRAMES = 30
 MIN_SIDE = 64
 # Seed streams, so that e.g. test video 2 does not change when the number of training videos does.
-_BACKGROUND, _TRAIN, _TEST, _SCHEDULE = range(4)
+_BACKGROUND, _TRAIN, _TEST, _SCHEDULE, _CONDITIONS = range(5)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class SyntheticDataset:
         return {video: sorted(found) for video, found in kinds.items()}
 
 
-def _check_options(seed, train_videos, test_videos, frames, size):
+def _check_options(seed, train_videos, test_videos, frames, size, conditions):
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise FastaedError(f"synth --seed {seed!r}: the seed must be a non-negative integer, e.g. --seed 0")
     for name, count in (("train-videos", train_videos), ("test-videos", test_videos)):
@@ -81,6 +81,9 @@ def _check_options(seed, train_videos, test_videos, frames, size):
     if height % 8 or width % 8 or height < MIN_SIDE or width < MIN_SIDE:
         raise FastaedError(f"synth --size {height}x{width}: height and width must be multiples of 8 "
                            f"and at least {MIN_SIDE}, e.g. 160x240")
+    problems = conditions.problems()
+    if problems:
+        raise FastaedError(f"synth {problems[0]}")
 
 
 def _prepare_target(out, overwrite):
@@ -96,16 +99,16 @@ def _write_image(path, image, params=()):
         raise OSError(f"could not write {path}: check the disk and permissions")
 
 
-def _write_video(rendered, folder, name_width, bar, masks_folder=None):
+def _write_video(rendered, folder, name_width, bar, jpeg_quality, masks_folder=None):
     """Write one video's frames (and masks); return its frame labels and, per frame, the mask
     pixels each anomalous actor contributed."""
     folder.mkdir(parents=True)
     if masks_folder is not None:
         masks_folder.mkdir(parents=True)
     labels, drawn_per_frame = [], []
-    for t, (frame, mask, drawn) in enumerate(rendered):
+    for t, (frame, mask, drawn, _) in enumerate(rendered):
         name = f"{t:0{name_width}d}"
-        _write_image(folder / f"{name}.jpg", frame, (cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY))
+        _write_image(folder / f"{name}.jpg", frame, (cv2.IMWRITE_JPEG_QUALITY, jpeg_quality))
         if masks_folder is not None:
             _write_image(masks_folder / f"{name}.png", mask)
         labels.append(int(mask.any()))
@@ -131,13 +134,15 @@ def _labels_json(labels):
 
 
 def write_synthetic(out, seed=0, train_videos=4, test_videos=4, frames=80, size=(160, 240),
-                    overwrite=False, progress=True):
+                    overwrite=False, progress=True, conditions=SceneConditions()):
     """Write the synthetic walkway scene to ``out`` in the re-packed Ped2 layout.
 
     ``training/frames/<video>/<NNN>.jpg`` (normal only), ``testing/frames/<video>/<NNN>.jpg``,
     ``testing/pixel_masks/<video>/<NNN>.png`` (255 on anomalous objects), ``gt/frame_labels.json``
     and ``gt/anomalies.json`` (one entry per anomalous object: video, kind, object, first_frame,
-    last_frame). Same arguments, same bytes. Everything is written to a hidden sibling folder that is
+    last_frame; with ``conditions`` other than the default, also the conditions). ``conditions``
+    (a :class:`SceneConditions`) adds camera shake, flicker, noise, compression, larger people or
+    crowds. Same arguments, same bytes. Everything is written to a hidden sibling folder that is
     renamed to ``out`` when complete; a non-empty ``out`` is refused unless ``overwrite``.
 
     Example:
@@ -148,10 +153,10 @@ def write_synthetic(out, seed=0, train_videos=4, test_videos=4, frames=80, size=
         (['gt', 'testing', 'training'], True)
     """
     size = tuple(int(side) for side in size)
-    _check_options(seed, train_videos, test_videos, frames, size)
+    _check_options(seed, train_videos, test_videos, frames, size, conditions)
     out = Path(out)
     _prepare_target(out, overwrite)
-    geometry = WalkwayGeometry(*size)
+    geometry = WalkwayGeometry(*size, person_scale=conditions.person_scale)
     background = render_background(geometry, np.random.default_rng([seed, _BACKGROUND]))
     variants = variant_cycle(np.random.default_rng([seed, _SCHEDULE]))
     name_width = max(3, len(str(frames - 1)))
@@ -165,24 +170,29 @@ def write_synthetic(out, seed=0, train_videos=4, test_videos=4, frames=80, size=
     try:
         for index, video in enumerate(train_ids):
             rng = np.random.default_rng([seed, _TRAIN, index])
-            actors = plan_video(geometry, rng, frames)
-            _write_video(render_video(geometry, background, actors, frames, rng),
-                         partial / "training/frames" / video, name_width, bar)
+            actors = plan_video(geometry, rng, frames, crowding=conditions.crowding)
+            rendered = render_video(geometry, background, actors, frames, rng, conditions,
+                                    np.random.default_rng([seed, _CONDITIONS, _TRAIN, index]))
+            _write_video(rendered, partial / "training/frames" / video, name_width, bar, conditions.jpeg_quality)
         labels, events = {}, []
         for index, video in enumerate(test_ids):
             rng = np.random.default_rng([seed, _TEST, index])
             # Odd videos open with a short anomaly and end with another; even ones hold one long one.
             opening = "short" if index % 2 else ("long" if rng.random() < 0.5 else None)
-            actors = plan_video(geometry, rng, frames, variants, opening)
+            actors = plan_video(geometry, rng, frames, variants, opening, conditions.crowding)
+            rendered = render_video(geometry, background, actors, frames, rng, conditions,
+                                    np.random.default_rng([seed, _CONDITIONS, _TEST, index]))
             labels[video], drawn_per_frame = _write_video(
-                render_video(geometry, background, actors, frames, rng),
-                partial / "testing/frames" / video, name_width, bar, partial / "testing/pixel_masks" / video)
+                rendered, partial / "testing/frames" / video, name_width, bar, conditions.jpeg_quality,
+                partial / "testing/pixel_masks" / video)
             events.extend(_events_of(video, actors, drawn_per_frame))
         (partial / "gt").mkdir()
         (partial / "gt/frame_labels.json").write_text(_labels_json(labels))
-        (partial / "gt/anomalies.json").write_text(json.dumps(
-            {"seed": int(seed), "frame_size": list(size),
-             "events": [event.__dict__ for event in events]}, indent=1) + "\n")
+        summary = {"seed": int(seed), "frame_size": list(size)}
+        if not conditions.is_default:
+            summary["conditions"] = conditions.as_dict()
+        summary["events"] = [event.__dict__ for event in events]
+        (partial / "gt/anomalies.json").write_text(json.dumps(summary, indent=1) + "\n")
         replace_folder(partial, out)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
