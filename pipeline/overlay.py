@@ -59,6 +59,23 @@ def draw_score(image, index, score):
     return image
 
 
+ALARM_COLOUR = (0, 0, 255)
+"""BGR red: the border drawn while an alarm event is open."""
+
+
+def draw_alarm_border(image):
+    """Draw a red border (1/40 of the frame's height, at least 2 pixels) round a BGR image, in place.
+
+    Example:
+        >>> image = draw_alarm_border(np.zeros((40, 64, 3), np.uint8))
+        >>> image[0, 0].tolist(), image[20, 32].tolist()
+        ([0, 0, 255], [0, 0, 0])
+    """
+    width = max(2, image.shape[0] // 40)
+    cv2.rectangle(image, (0, 0), (image.shape[1] - 1, image.shape[0] - 1), ALARM_COLOUR, 2 * width - 1)
+    return image
+
+
 def check_overlay_path(path):
     """Raise FastaedError unless ``path`` ends in an extension with a codec (.mp4 or .avi).
 
@@ -101,9 +118,14 @@ class OverlayWriter:
                         if self.atomic else self.path)
         return self
 
-    def write(self, frame, anomaly_map, index, score):
-        """Blend ``anomaly_map`` on ``frame``, print ``index`` and ``score``, append it to the video."""
+    def write(self, frame, anomaly_map, index, score, alarm=False):
+        """Blend ``anomaly_map`` on ``frame``, print ``index`` and ``score``, append it to the video.
+
+        ``alarm`` draws a red border round the frame (an alarm event is open).
+        """
         image = draw_score(blend_map(frame, anomaly_map), index, score)
+        if alarm:
+            draw_alarm_border(image)
         if self._writer is None:
             height, width = image.shape[:2]
             self._writer = cv2.VideoWriter(str(self._target), cv2.VideoWriter_fourcc(*CODECS[self.path.suffix.lower()]),

@@ -26,9 +26,11 @@ from pipeline.errors import FastaedError
 from pipeline.shards import map_grid, open_shards, read_manifest
 from pipeline.shards.format import PSEUDO_SPLIT
 from pipeline.shards.manifest import manifest_path
-from student import triplet_indices
+from student import TRIPLET_OFFSETS, triplet_indices
 
 SPLIT = "train"
+HOLDOUT_GUARD = max(TRIPLET_OFFSETS)
+"""Frames left out before a held-out tail: the largest offset of the student's input triplet."""
 REWRITE = "delete it and run `fastaed precompute-teachers` again to rewrite it"
 
 
@@ -63,7 +65,13 @@ class ShardTrainingSet(Dataset):
     inconsistent shard, and for teachers the shards do not have.
 
     Attributes: ``root``, ``shards`` (lazy :class:`pipeline.shards.Shard` objects), ``teachers``,
-    ``frame_size`` (H, W) of the stored student frames, ``map_size`` (h, w), ``config_hash``.
+    ``frame_size`` (H, W) of the stored student frames, ``map_size`` (h, w), ``config_hash``,
+    ``held_out`` (``{video: first held-out frame}``).
+
+    ``holdout_fraction`` keeps the last ``floor(fraction * T)`` frames of each training video
+    (not of the pseudo-anomaly clips) out of the items, and the 3 frames before them too, so no
+    triplet t-3, t, t+3 reaches a held-out frame; :meth:`held_out_frames` reads them (normal
+    footage the student never fits, for the alarm calibration).
 
     Example:
         >>> data = ShardTrainingSet("data/shards")                   # doctest: +SKIP
@@ -71,7 +79,7 @@ class ShardTrainingSet(Dataset):
         (320, ('density', 'autoencoder'), (80, 120))
     """
 
-    def __init__(self, root, teachers=None, verify_checksums=True, pseudo_anomalies=False):
+    def __init__(self, root, teachers=None, verify_checksums=True, pseudo_anomalies=False, holdout_fraction=0.0):
         self.root = Path(root)
         manifest = read_manifest(self.root)
         self.config_hash = manifest["config_hash"]
@@ -91,10 +99,34 @@ class ShardTrainingSet(Dataset):
             self.shards += pseudo
         available, self.frame_size, self.map_size = _common_layout(self.root, manifest, self.shards)
         self.teachers = _choose_teachers(self.root, available, teachers)
-        self._starts = np.cumsum([0] + [shard.num_frames for shard in self.shards])
+        if not 0 <= holdout_fraction < 1:
+            raise FastaedError(f"hold-out fraction {holdout_fraction}: give a fraction of each training video in [0, 1)")
+        self.held_out = {}
+        lengths = []
+        for shard in self.shards:
+            held = int(holdout_fraction * shard.num_frames) if shard.split == SPLIT else 0
+            if held and shard.num_frames - held > HOLDOUT_GUARD:
+                self.held_out[shard.video] = shard.num_frames - held
+                lengths.append(shard.num_frames - held - HOLDOUT_GUARD)
+            else:
+                lengths.append(shard.num_frames)
+        self._starts = np.cumsum([0] + lengths)
 
     def __len__(self):
         return int(self._starts[-1])
+
+    def held_out_frames(self):
+        """Yield ``(video, (n, H, W) uint8 frames)`` for each training video's held-out tail, in order.
+
+        Example:
+            >>> [(video, frames.shape) for video, frames in data.held_out_frames()]     # doctest: +SKIP
+            [('01', (8, 80, 120)), ('02', (8, 80, 120))]
+        """
+        for shard in self.shards:
+            if shard.split == SPLIT and shard.video in self.held_out:
+                frames = np.asarray(shard.read_frames(slice(self.held_out[shard.video], shard.num_frames)))
+                shard.close()
+                yield shard.video, frames
 
     def __getitem__(self, index):
         if not 0 <= index < len(self):

@@ -8,7 +8,7 @@ Example:
     >>> frame_scores(build_student("fast", ["motion"]).eval(), np.zeros((4, 240, 360), np.uint8)).shape
     (4,)
 """
-from student.checkpoints import load_checkpoint, load_student, save_checkpoint
+from student.checkpoints import load_checkpoint, load_student, save_calibration, save_checkpoint
 from student.discriminators import MapDiscriminator, build_discriminators
 from student.export import TupleOutputs, export_onnx
 from student.inference import (
@@ -28,6 +28,6 @@ __all__ = [
     "ScoredFrames", "TupleOutputs", "build_discriminators", "build_student", "discriminator_loss", "distillation_mse",
     "export_onnx", "frame_scores", "generator_adversarial_loss", "iter_frame_scores", "load_checkpoint", "load_student",
     "maps_to_scores", "measure_fps", "native_bf16", "pool_to_scales", "prepare_batch", "prepare_for_inference",
-    "resize_frame", "resize_frames", "save_checkpoint", "teacher_names", "to_student_units", "to_teacher_units",
+    "resize_frame", "resize_frames", "save_calibration", "save_checkpoint", "teacher_names", "to_student_units", "to_teacher_units",
     "train", "triplet_indices", "triplets_to_input",
 ]

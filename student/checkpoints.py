@@ -12,15 +12,17 @@ CHECKPOINT_FORMAT = "fastaed-student"
 FORMAT_VERSION = 1
 
 
-def save_checkpoint(path, model, discriminators=None, optimizers=None, epoch=0, log=(), training=None):
+def save_checkpoint(path, model, discriminators=None, optimizers=None, epoch=0, log=(), training=None,
+                    calibration=None):
     """Write a checkpoint atomically (temporary file in the same folder, synced, then renamed).
 
     A failed write (a full disk) raises OSError naming ``path`` and leaves the previous
     checkpoint, if any, as it was.
 
     Stores the model's ``config`` and weights, the discriminators' weights, optimizer states
-    (``{name: optimizer}``), the number of completed epochs, the per-epoch ``log`` (list of dicts)
-    and the ``training`` settings (a dict of plain values).
+    (``{name: optimizer}``), the number of completed epochs, the per-epoch ``log`` (list of dicts),
+    the ``training`` settings (a dict of plain values) and the score ``calibration`` on normal
+    footage (a dict of plain values, or None; see :func:`save_calibration`).
 
     Example:
         >>> import tempfile
@@ -41,7 +43,33 @@ def save_checkpoint(path, model, discriminators=None, optimizers=None, epoch=0, 
         "epoch": int(epoch),
         "log": [dict(entry) for entry in log],
         "training": dict(training or {}),
+        "calibration": None if calibration is None else dict(calibration),
     }
+    _write_payload(path, payload)
+
+
+def save_calibration(path, calibration):
+    """Store ``calibration`` (a dict of plain values: numbers, strings, lists) in the checkpoint at ``path``.
+
+    Everything else in the checkpoint is kept; the file is rewritten atomically.
+
+    Example:
+        >>> import tempfile
+        >>> from student.networks import build_student
+        >>> path = Path(tempfile.mkdtemp()) / "student.pt"
+        >>> save_checkpoint(path, build_student("fast", 1), epoch=2)
+        >>> save_calibration(path, {"quantiles": [0.0, 1.0]})
+        >>> payload = load_checkpoint(path)
+        >>> payload["calibration"], payload["epoch"]
+        ({'quantiles': [0.0, 1.0]}, 2)
+    """
+    payload = load_checkpoint(path)
+    payload["calibration"] = dict(calibration)
+    _write_payload(path, payload)
+
+
+def _write_payload(path, payload):
+    path = Path(path)
     # Serialized in memory first: torch's zip writer reports a failed write as a RuntimeError
     # about stream positions, a plain file write reports it as the OSError it is.
     buffer = io.BytesIO()

@@ -2,6 +2,7 @@
 from pipeline.cli import main
 from pipeline.cli import (
     benchmark_fps,
+    calibrate,
     dataset_info,
     evaluate,
     export,
@@ -14,5 +15,5 @@ from pipeline.cli import (
 )
 
 for module in (synth, dataset_info, metrics, precompute_teachers, train_student, evaluate, score,
-               benchmark_fps, export, summary):
+               benchmark_fps, export, summary, calibrate):
     main.add_command(module.command)

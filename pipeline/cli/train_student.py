@@ -10,6 +10,14 @@ Writes, in RUN (each file atomically, after every epoch):
 Only training shards are read. There is no model selection: the checkpoint is the last epoch's,
 so no test label (nor any test frame) can influence it.
 
+Alarm calibration: the last ``--calibration-fraction`` (default 10%) of each training video's
+frames, and the 3 before them, are left out of the fit; after training the student scores those
+held-out tails as `fastaed score` would (causal smoothing, sigma 3) and the checkpoint stores the
+distribution of their scores, from which `score --false-alarm-rate F` takes its threshold. A tail
+rather than whole videos keeps the cost to the student small whatever the number of videos; its
+frames are unseen but come from the same recordings as frames the student fitted, and the
+pseudo-anomaly clips are still made from the whole videos.
+
 Example:
     $ fastaed train-student --shards data/shards --out data/run --epochs 20
     $ fastaed train-student --shards data/shards --out data/run --epochs 30 --resume
@@ -40,6 +48,7 @@ DEFAULT_LR = 1e-3
 DEFAULT_ADV_WEIGHT = 0.1
 DEFAULT_WORKERS = 2
 DEFAULT_PSEUDO_ANOMALIES = True
+DEFAULT_CALIBRATION_FRACTION = 0.1
 
 
 def check_size(size):
@@ -215,6 +224,10 @@ def stop_on_ctrl_c():
               metavar="true|false",
               help="Also learn the teachers' maps of the pseudo-anomaly clips in SHARDS/pseudo/ (training "
                    "videos made abnormal on purpose).")
+@click.option("--calibration-fraction", default=DEFAULT_CALIBRATION_FRACTION, show_default=True,
+              type=click.FloatRange(min=0, max=1, max_open=True),
+              help="Fraction of each training video (its last frames) held out of the fit and scored after it to "
+                   "calibrate alarms on normal footage (0: none; then run `fastaed calibrate`).")
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
 @click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(min=0),
               help="DataLoader worker processes reading the shards (0: read in the training process).")
@@ -222,8 +235,8 @@ def stop_on_ctrl_c():
 @click.option("--resume", is_flag=True, help="Continue from RUN/student.pt after its last completed epoch.")
 @click.option("--overwrite", is_flag=True, help="Start again although RUN/student.pt exists (it is replaced).")
 @click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
-def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, teachers, pseudo_anomalies, device,
-            workers, seed, resume, overwrite, quiet):
+def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, teachers, pseudo_anomalies,
+            calibration_fraction, device, workers, seed, resume, overwrite, quiet):
     """Train the student on the teachers' maps in SHARDS, reading nothing but the training shards.
 
     A checkpoint is written after every epoch; --resume continues an interrupted run.
@@ -249,7 +262,8 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     checkpoint = read_resume_checkpoint(checkpoint_path, size) if resume and checkpoint_path.exists() else None
     if checkpoint is not None:
         chosen = resumed_teachers(checkpoint_path, checkpoint, chosen)
-    data = ShardTrainingSet(shards, teachers=chosen, pseudo_anomalies=pseudo_anomalies)
+    data = ShardTrainingSet(shards, teachers=chosen, pseudo_anomalies=pseudo_anomalies,
+                            holdout_fraction=calibration_fraction)
     if checkpoint is not None:
         check_same_shards(run, data.config_hash)
     input_size = checkpoint["config"]["input_size"] if checkpoint is not None else STUDENT_SIZES[size].input_size
@@ -265,9 +279,11 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
               "train_videos": [shard.video for shard in data.shards if shard.split == TRAIN_SPLIT],
               "pseudo_clips": [shard.video for shard in data.shards if shard.split == PSEUDO_SPLIT],
               "train_frames": len(data),
+              "calibration_held_out": {video: f"frames {start}-" for video, start in data.held_out.items()},
               "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule,
                            "adv_weight": adv_weight,
-                           "pseudo_anomalies": pseudo_anomalies, "device": device, "workers": workers, "seed": seed}}
+                           "pseudo_anomalies": pseudo_anomalies, "calibration_fraction": calibration_fraction,
+                           "device": device, "workers": workers, "seed": seed}}
     log = list(checkpoint["log"]) if checkpoint is not None else []
     done = checkpoint["epoch"] if checkpoint is not None else 0
     if not quiet:
@@ -294,3 +310,25 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     final = log[-1]
     click.echo(f"student in {checkpoint_path}: {final['epoch']} epochs, mse {final['mse']:.4f}, "
                f"adv_g {final['adv_g']:.4f}, adv_d {final['adv_d']:.4f}")
+    click.echo(calibrate_on_held_out(checkpoint_path, data, device, progress=not quiet))
+
+
+def calibrate_on_held_out(checkpoint_path, data, device, progress=True):
+    """Calibrate the trained checkpoint's alarms on the frames ``data`` held out; return a line saying so.
+
+    Example:
+        >>> calibrate_on_held_out("run/student.pt", data, "cpu")          # doctest: +SKIP
+        'alarms calibrated on 32 normal frames of 4 videos (held-out tails of the training videos), causal sigma 3'
+    """
+    from pipeline.alarms.calibration import calibrate_on_videos, describe, write_calibration
+    from pipeline.evaluation.inference import load_inference_student
+
+    if not data.held_out:
+        return ("no alarm calibration (no training frames held out): run `fastaed calibrate` on normal footage "
+                "before `score --false-alarm-rate`")
+    model = load_inference_student(checkpoint_path, device)
+    videos = [(video, iter(frames), len(frames)) for video, frames in data.held_out_frames()]
+    calibration = calibrate_on_videos(model, videos, source="held-out tails of the training videos",
+                                      progress=progress)
+    write_calibration(checkpoint_path, calibration)
+    return f"alarms {describe(calibration)}"

@@ -14,14 +14,17 @@ from pipeline.overlay import OverlayWriter
 
 
 def score_stream(model, stream, csv_file, batch_size=SCORE_BATCH_SIZE, overlay=None, causal_sigma=0.0,
-                 progress=True):
+                 progress=True, detector=None, event_log=None):
     """Score a :class:`~pipeline.evaluation.sources.FrameStream`, writing ``frame,score`` rows to ``csv_file``.
 
     Rows are written (and flushed) as frames are scored; only the student's bounded window of
     frames is held (see :func:`~pipeline.evaluation.inference.stream_frame_scores`). ``overlay``
     is an open :class:`~pipeline.overlay.OverlayWriter` or None. ``causal_sigma`` > 0 replaces
-    each score by its :class:`CausalGaussian` smoothing (current and past frames only). A live
-    stream ends cleanly on Ctrl-C. Returns the number of frames scored.
+    each score by its :class:`CausalGaussian` smoothing (current and past frames only). With a
+    ``detector`` (:class:`~pipeline.alarms.events.EventDetector`) the smoothed scores are turned
+    into events, each written to ``event_log`` (:class:`~pipeline.alarms.events.EventLog`) as it
+    closes, and the overlay has a red border while an event is open. A live stream ends cleanly
+    on Ctrl-C. Returns the number of frames scored.
 
     Example:
         >>> score_stream(model, open_frame_stream("clip.avi"), sys.stdout)      # doctest: +SKIP
@@ -40,8 +43,11 @@ def score_stream(model, stream, csv_file, batch_size=SCORE_BATCH_SIZE, overlay=N
             for item in scored:
                 score = smooth(item.score)
                 csv_file.write(f"{item.index},{score:.9g}\n")
+                if detector is not None:
+                    event_log.write(detector.update(item.index, score))
                 if overlay is not None:
-                    overlay.write(item.frame, item.map, item.index, score)
+                    overlay.write(item.frame, item.map, item.index, score,
+                                  alarm=detector is not None and detector.is_open)
                 count += 1
                 bar.update(1)
                 if item.index % batch_size == batch_size - 1:
@@ -50,6 +56,8 @@ def score_stream(model, stream, csv_file, batch_size=SCORE_BATCH_SIZE, overlay=N
             if not stream.live:
                 raise
         csv_file.flush()
+    if detector is not None:
+        event_log.write(detector.finish())
     return count
 
 

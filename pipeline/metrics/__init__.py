@@ -1,4 +1,5 @@
-"""The field's evaluation protocol: frame AUCs, temporal smoothing, RBDC/TBDC, tracks, plots.
+"""The field's evaluation protocol: frame AUCs (and the reference codes' conventions), temporal smoothing,
+RBDC/TBDC, tracks, plots.
 
 Example:
     >>> import numpy as np
@@ -10,7 +11,8 @@ Example:
     {'rbdc': 1.0, 'tbdc': 1.0}
 """
 from pipeline.metrics.boxes import Region, TrackRegion, box_ious
-from pipeline.metrics.frame_auc import frame_metrics, padded_video_auc, plain_video_auc
+from pipeline.metrics.conventions import CONVENTIONS, DEFAULT_CONVENTION, convention_metrics, convention_smoothing
+from pipeline.metrics.frame_auc import check_frame_inputs, frame_metrics, padded_video_auc, plain_video_auc
 from pipeline.metrics.io import (
     check_rows_in_labels,
     check_scores_match_labels,
@@ -38,8 +40,9 @@ from pipeline.metrics.smoothing import (
 from pipeline.metrics.tracks import regions_from_maps, tracks_from_masks
 
 __all__ = [
-    "DetectionCurves", "REFERENCE_SIGMA", "REFERENCE_WINDOW", "Region", "TrackRegion",
-    "area_up_to_rate_one", "box_ious", "check_rows_in_labels", "check_scores_match_labels",
+    "CONVENTIONS", "DEFAULT_CONVENTION", "DetectionCurves", "REFERENCE_SIGMA", "REFERENCE_WINDOW", "Region", "TrackRegion",
+    "area_up_to_rate_one", "box_ious", "check_frame_inputs", "check_rows_in_labels",
+    "convention_metrics", "convention_smoothing", "check_scores_match_labels",
     "detection_curves", "frame_metrics", "localization_metrics", "padded_video_auc",
     "plain_video_auc", "plot_file_names", "plot_roc", "plot_roc_curves", "plot_video_scores", "read_labels",
     "read_regions", "read_scores", "read_tracks", "reference_taps", "regions_from_maps",

@@ -60,6 +60,28 @@ def frame_metrics(scores, labels):
         >>> m["micro_auc"], m["macro_auc_plain"]
         (0.75, 0.75)
     """
+    check_frame_inputs(scores, labels)
+    videos = sorted(labels)
+    all_labels = np.concatenate([np.asarray(labels[v]) for v in videos])
+    all_scores = np.concatenate([np.asarray(scores[v], dtype=np.float64) for v in videos])
+    per_video = {v: padded_video_auc(scores[v], labels[v]) for v in videos}
+    per_video_plain = {v: plain_video_auc(scores[v], labels[v]) for v in videos}
+    two_class = [auc for auc in per_video_plain.values() if auc is not None]
+    return {
+        "micro_auc": float(roc_auc_score(all_labels, all_scores)),
+        "macro_auc": float(np.mean(list(per_video.values()))),
+        "macro_auc_plain": float(np.mean(two_class)) if two_class else None,
+        "per_video_auc": per_video,
+        "per_video_auc_plain": per_video_plain,
+    }
+
+
+def check_frame_inputs(scores, labels):
+    """FastaedError unless ``scores`` and ``labels`` cover the same videos, frame for frame, with both classes.
+
+    Example:
+        >>> check_frame_inputs({"a": [0.1, 0.2]}, {"a": [0, 1]})
+    """
     if set(scores) != set(labels):
         missing = sorted(set(labels) - set(scores))
         extra = sorted(set(scores) - set(labels))
@@ -72,17 +94,5 @@ def frame_metrics(scores, labels):
         if len(scores[video]) != len(labels[video]):
             raise FastaedError(f"video {video!r} has {len(scores[video])} scores but "
                                f"{len(labels[video])} labels: give one score per frame")
-    all_labels = np.concatenate([np.asarray(labels[v]) for v in videos])
-    all_scores = np.concatenate([np.asarray(scores[v], dtype=np.float64) for v in videos])
-    if np.unique(all_labels).size < 2:
+    if np.unique(np.concatenate([np.asarray(labels[v]) for v in videos])).size < 2:
         raise FastaedError("the labels hold only one class: AUC needs both normal and anomalous frames")
-    per_video = {v: padded_video_auc(scores[v], labels[v]) for v in videos}
-    per_video_plain = {v: plain_video_auc(scores[v], labels[v]) for v in videos}
-    two_class = [auc for auc in per_video_plain.values() if auc is not None]
-    return {
-        "micro_auc": float(roc_auc_score(all_labels, all_scores)),
-        "macro_auc": float(np.mean(list(per_video.values()))),
-        "macro_auc_plain": float(np.mean(two_class)) if two_class else None,
-        "per_video_auc": per_video,
-        "per_video_auc_plain": per_video_plain,
-    }
