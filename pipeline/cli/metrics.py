@@ -4,12 +4,14 @@ Example:
     $ fastaed metrics --scores scores.json --labels data/synthetic --sigma 3 --out metrics.json
     $ fastaed metrics --scores s.json --labels labels.json --regions r.csv --tracks t.csv \\
           --smoothing reference --plots plots/
+    $ fastaed metrics --scores s.json --labels avenue/ --convention aed-mae-avenue
 """
 from pathlib import Path
 
 import click
 
 from pipeline.errors import FastaedError
+from pipeline.metrics.conventions import CONVENTIONS, DEFAULT_CONVENTION
 
 
 @click.command("metrics")
@@ -22,21 +24,29 @@ from pipeline.errors import FastaedError
 @click.option("--tracks", "tracks_path", type=click.Path(path_type=Path),
               help="Ground-truth tracks CSV: video,track,frame,x1,y1,x2,y2. Without it, tracks are "
                    "derived from the pixel masks of the dataset given as --labels.")
+@click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True,
+              help="Whose protocol: fastaed (ours), aed-mae-avenue, aed-mae-shanghaitech, ai-vad or fast-aed, each "
+                   "reproducing that reference code's AUCs, smoothing included.")
 @click.option("--sigma", type=float, default=None,
-              help="Temporal smoothing width in frames; 0 = none. Default: 0 (gaussian), 21 (reference).")
-@click.option("--smoothing", type=click.Choice(["gaussian", "reference"]), default="gaussian", show_default=True,
-              help="gaussian: scipy's gaussian_filter1d; reference: the paper group's code, exactly.")
+              help="Temporal smoothing width in frames; 0 = none. Default: the convention's; for fastaed 0 "
+                   "(gaussian), 21 (reference).")
+@click.option("--smoothing", type=click.Choice(["gaussian", "reference"]), default=None,
+              help="gaussian: scipy's gaussian_filter1d; reference: the paper group's code, exactly  "
+                   "[default: the convention's; gaussian for fastaed].")
 @click.option("--window", type=int, default=None,
-              help="Window R of --smoothing reference (even; default 302).")
+              help="Window R of --smoothing reference (even; default the convention's, else 302).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write the metrics JSON here.")
 @click.option("--plots", "plots_dir", type=click.Path(path_type=Path),
               help="Write per-video score plots and the ROC curve (PNG) into this folder.")
-def command(scores_path, labels_path, regions_path, tracks_path, sigma, smoothing, window, out_path, plots_dir):
+def command(scores_path, labels_path, regions_path, tracks_path, convention, sigma, smoothing, window, out_path,
+            plots_dir):
     """Compute the field's metrics on any method's scores.
 
     Micro AUC, macro AUC (padded convention; the plain one, without single-class videos, beside
     it), per-video AUC and, with predicted regions, RBDC and TBDC. The frame count for the
-    false-positive rate is the number of labelled frames.
+    false-positive rate is the number of labelled frames. --convention NAME computes the frame
+    AUCs exactly as that reference code does (see pipeline.metrics.conventions); the output
+    names it.
     """
     from pipeline import metrics
 
@@ -47,17 +57,10 @@ def command(scores_path, labels_path, regions_path, tracks_path, sigma, smoothin
                            "root with pixel masks as --labels")
     if plots_dir is not None and plots_dir.exists() and not plots_dir.is_dir():
         raise FastaedError(f"{plots_dir}: --plots must be a folder, and this is a file")
-    if sigma is None:
-        sigma = metrics.REFERENCE_SIGMA if smoothing == "reference" else 0.0
-    if smoothing == "reference" and window is None:
-        window = metrics.REFERENCE_WINDOW
-
     labels = metrics.read_labels(labels_path)
     raw_scores = metrics.read_scores(scores_path)
     metrics.check_scores_match_labels(raw_scores, labels, scores_path, labels_path)
-    scores = metrics.smooth_scores(raw_scores, sigma, mode=smoothing, window=window)
-    result = metrics.frame_metrics(scores, labels)
-    result["macro_auc_convention"] = "padded"
+    result, scores = metrics.convention_metrics(convention, raw_scores, labels, sigma, smoothing, window)
 
     tracks_source = None
     if regions_path is not None:
@@ -76,9 +79,6 @@ def command(scores_path, labels_path, regions_path, tracks_path, sigma, smoothin
         result["tracks"] = tracks_source
 
     result.update({
-        "smoothing": smoothing,
-        "sigma": float(sigma),
-        "window": window if smoothing == "reference" else None,
         "num_videos": len(labels),
         "num_frames": int(sum(len(frames) for frames in labels.values())),
     })
@@ -101,11 +101,15 @@ def _write_plots(metrics, plots_dir, scores, labels):
 
 
 def _print_summary(result, out_path, plots_dir):
-    plain = result["macro_auc_plain"]
-    two_class = sum(auc is not None for auc in result["per_video_auc_plain"].values())
-    plain_text = f"{plain:.4f}" if plain is not None else "n/a"
-    click.echo(f"micro AUC {result['micro_auc']:.4f}   macro AUC {result['macro_auc']:.4f} (padded)   "
-               f"plain {plain_text} over {two_class} of {result['num_videos']} videos")
+    if result["convention"] == DEFAULT_CONVENTION:
+        plain = result["macro_auc_plain"]
+        two_class = sum(auc is not None for auc in result["per_video_auc_plain"].values())
+        plain_text = f"{plain:.4f}" if plain is not None else "n/a"
+        click.echo(f"micro AUC {result['micro_auc']:.4f}   macro AUC {result['macro_auc']:.4f} (padded)   "
+                   f"plain {plain_text} over {two_class} of {result['num_videos']} videos")
+    else:
+        click.echo(f"micro AUC {result['micro_auc']:.4f}   macro AUC {result['macro_auc']:.4f}   "
+                   f"convention {result['convention']}: {result['macro_auc_convention']}")
     if "rbdc" in result:
         click.echo(f"RBDC {result['rbdc']:.4f}   TBDC {result['tbdc']:.4f}   tracks: {result['tracks']}")
     window = f", window {result['window']}" if result["window"] is not None else ""

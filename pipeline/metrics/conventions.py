@@ -151,7 +151,7 @@ def convention_metrics(name, raw_scores, labels, sigma=None, smoothing=None, win
     """
     convention = get_convention(name)
     smoothing, sigma, window = convention_smoothing(name, sigma, smoothing, window, default_sigma)
-    smoothed = smooth_scores(raw_scores, sigma, smoothing, window if smoothing == "reference" else None)
+    smoothed = smooth_scores(raw_scores, sigma, smoothing, window)
     check_frame_inputs(smoothed, labels)
     result = dict(convention.aucs(smoothed, labels))
     result.update(convention=name, macro_auc_convention="padded" if name == DEFAULT_CONVENTION else
