@@ -49,11 +49,7 @@ def plot_roc(path, scores, labels):
     axes = figure.add_subplot()
     axes.plot(false_positive_rate, true_positive_rate, color="tab:blue",
               label=f"micro AUC {roc_auc_score(all_labels, all_scores):.4f}")
-    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1.01)
-    axes.set_xlabel("false positive rate (frames)")
-    axes.set_ylabel("true positive rate (frames)")
+    _frame_roc_axes(axes)
     axes.legend(loc="lower right")
     _save(figure, path)
 
@@ -70,15 +66,20 @@ def plot_roc_curves(path, curves, title):
         false_positive_rate, true_positive_rate, _ = roc_curve(labels, scores)
         axes.plot(false_positive_rate, true_positive_rate, linewidth=1.2,
                   label=f"{name} (AUC {roc_auc_score(labels, scores):.3f})")
+    _frame_roc_axes(axes)
+    axes.set_title(title, fontsize="medium")
+    axes.legend(loc="lower right", fontsize="small")
+    _save(figure, path)
+
+
+
+def _frame_roc_axes(axes):
+    """The chance diagonal, limits and labels every frame-level ROC plot shares."""
     axes.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1.01)
     axes.set_xlabel("false positive rate (frames)")
     axes.set_ylabel("true positive rate (frames)")
-    axes.set_title(title, fontsize="medium")
-    axes.legend(loc="lower right", fontsize="small")
-    _save(figure, path)
-
 
 def plot_file_names(video_ids):
     """A safe, distinct PNG file name for each video id (nothing can point outside the folder).
