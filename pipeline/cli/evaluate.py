@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.alarms.assessment import DEFAULT_ASSESSED_RATE
 from pipeline.evaluation.defaults import (
     DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA, DEVICES, DTYPES, EVALUATE_BATCH_SIZE, RUNTIMES)
 
@@ -41,9 +42,12 @@ from pipeline.evaluation.defaults import (
               help="Frames scored together.")
 @click.option("--overlay-video", default=None, metavar="ID",
               help="Test video drawn in the overlay video  [default: the first test video].")
+@click.option("--false-alarm-rate", type=float, default=DEFAULT_ASSESSED_RATE, show_default=True, metavar="F",
+              help="Assess alarms at the threshold the checkpoint's calibration gives for this rate, as "
+                   "`score --false-alarm-rate F` raises them: frame false-alarm rate, anomalous events detected.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(checkpoint, dataset_root, out, sigma, smoothing, window, region_threshold, device, runtime, dtype,
-            batch_size, overlay_video, quiet):
+            batch_size, overlay_video, false_alarm_rate, quiet):
     """Score the test split with the student alone and write metrics and plots.
 
     Micro AUC, macro AUC (padded convention; the plain one beside it), per-video AUC, and RBDC /
@@ -58,7 +62,7 @@ def command(checkpoint, dataset_root, out, sigma, smoothing, window, region_thre
         sigma = REFERENCE_SIGMA if smoothing == "reference" else DEFAULT_SIGMA
     options = EvaluationOptions(sigma=sigma, smoothing=smoothing, window=window, region_threshold=region_threshold,
                                 batch_size=batch_size, device=device, runtime=runtime, dtype=dtype,
-                                overlay_video=overlay_video, progress=not quiet)
+                                overlay_video=overlay_video, false_alarm_rate=false_alarm_rate, progress=not quiet)
     result = evaluate_student(checkpoint, dataset_root, out, options)
     click.echo(summary(result, out))
 
@@ -76,7 +80,14 @@ def summary(result, out):
         return "n/a" if value is None else f"{value:.4f}"
 
     smoothing = "none" if result["sigma"] == 0 else f"{result['smoothing']}, sigma {result['sigma']:g}"
-    return (f"micro AUC {number(result['micro_auc'])}   macro AUC {number(result['macro_auc'])} (padded)   "
+    text = (f"micro AUC {number(result['micro_auc'])}   macro AUC {number(result['macro_auc'])} (padded)   "
             f"RBDC {number(result['rbdc'])}   TBDC {number(result['tbdc'])}\n"
             f"{result['num_frames']} frames in {result['num_videos']} videos at {result['frames_per_second']} "
             f"frames/s; smoothing {smoothing}; report in {out}")
+    alarms = result.get("alarms") or {}
+    if "threshold" in alarms:
+        rate = alarms["frame_false_alarm_rate"]
+        text += (f"\nalarms at false-alarm rate {alarms['false_alarm_rate']:g} (threshold {alarms['threshold']:.4g}): "
+                 f"{'n/a' if rate is None else f'{rate:.2%}'} of normal frames alarm, {alarms['anomalous_events_detected']} of "
+                 f"{alarms['anomalous_events']} anomalous events detected, {alarms['false_events']} false events")
+    return text

@@ -19,6 +19,9 @@ Choices (none looks at test labels):
   background) and 1 the 95th percentile of normal training objects, so the threshold is fixed by
   the teachers' calibration on training video: regions are what is at least as unusual as the
   top 5% of normal training objects. The overlay video is drawn on the way (25 frames/s).
+* Alarms: at the threshold of the checkpoint's calibration on held-out normal training video for
+  ``false_alarm_rate`` (0.01), the frame false-alarm rate on the test split and the fraction of
+  its anomalous events detected (:mod:`pipeline.alarms.assessment`), as `score` would raise them.
 """
 import csv
 import os
@@ -32,6 +35,8 @@ import numpy as np
 from tqdm import tqdm
 
 from pipeline import metrics
+from pipeline.alarms.assessment import DEFAULT_ASSESSED_RATE, assess_alarms
+from pipeline.alarms.calibration import check_rate, describe, read_calibration
 from pipeline.errors import FastaedError
 from pipeline.evaluation.defaults import DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA, EVALUATE_BATCH_SIZE
 from pipeline.evaluation.inference import load_inference_student, stream_frame_scores
@@ -72,6 +77,7 @@ class EvaluationOptions:
     runtime: str = "auto"
     dtype: str = "float32"
     overlay_video: str = None
+    false_alarm_rate: float = DEFAULT_ASSESSED_RATE
     progress: bool = True
 
 
@@ -97,6 +103,7 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
     dataset = open_dataset(dataset_root)
     model = load_inference_student(checkpoint, options.device, options.runtime, options.dtype, options.batch_size,
                                    _calibration(checkpoint, dataset, options))
+    alarm_calibration = read_calibration(checkpoint)
     videos = _labelled_test_videos(dataset, dataset_root)
     overlay_id = _overlay_video_id(videos, options.overlay_video)
 
@@ -105,7 +112,7 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
     shutil.rmtree(partial, ignore_errors=True)  # left by an earlier run that was killed
     partial.mkdir()
     try:
-        result = _write_report(partial, model, dataset, videos, overlay_id, options)
+        result = _write_report(partial, model, dataset, videos, overlay_id, options, alarm_calibration)
         result.update(checkpoint=str(checkpoint), dataset=str(dataset_root))
         metrics.write_json_atomic(partial / "metrics.json", _ordered(result))
         replace_folder(partial, out)
@@ -133,6 +140,7 @@ def _calibration(checkpoint, dataset, options):
 
 def _check_settings(options):
     metrics.smooth_scores({"check": np.zeros(1)}, options.sigma, options.smoothing, options.window)
+    check_rate(options.false_alarm_rate)
     if not np.isfinite(options.region_threshold):
         raise FastaedError(f"--region-threshold {options.region_threshold}: give a finite number (teacher units)")
     if options.batch_size < 1:
@@ -165,7 +173,7 @@ def _overlay_video_id(videos, wanted):
     return wanted
 
 
-def _write_report(folder, model, dataset, videos, overlay_id, options):
+def _write_report(folder, model, dataset, videos, overlay_id, options, alarm_calibration):
     raw_scores, regions = {}, []
     started = time.perf_counter()
     with tqdm(total=sum(len(video) for video in videos), unit="frame", disable=not options.progress,
@@ -188,6 +196,7 @@ def _write_report(folder, model, dataset, videos, overlay_id, options):
     else:
         result.update(rbdc=None, tbdc=None)
     result["tracks"] = note
+    result["alarms"] = _alarms(raw_scores, labels, alarm_calibration, options.false_alarm_rate)
 
     _write_regions(folder / "regions.csv", regions)
     _write_tracks(folder / "tracks.csv", tracks)
@@ -229,6 +238,13 @@ def _score_video(model, video, options, overlay_path, bar):
     return scores, regions
 
 
+def _alarms(raw_scores, labels, calibration, rate):
+    """The alarms block, or a note saying why there is none."""
+    if not isinstance(calibration, dict) or not calibration.get("quantiles"):
+        return {"note": "none: the checkpoint holds no calibration on normal footage (`fastaed calibrate`)"}
+    return {**assess_alarms(raw_scores, labels, calibration, rate), "calibration": describe(calibration)}
+
+
 def _ground_truth_tracks(videos, progress):
     """Tracks from the pixel masks of every video, with the note that says where they come from."""
     without = [video.id for video in videos if not video.has_masks]
@@ -266,7 +282,7 @@ def _write_plots(folder, scores, labels):
 
 def _ordered(result):
     """The metrics first, then the settings, so that metrics.json reads top-down."""
-    first = ("micro_auc", "macro_auc", "macro_auc_plain", "rbdc", "tbdc", "tracks", "checkpoint", "dataset",
+    first = ("micro_auc", "macro_auc", "macro_auc_plain", "rbdc", "tbdc", "tracks", "alarms", "checkpoint", "dataset",
              "sigma", "smoothing")
     return {**{key: result[key] for key in first}, **{k: v for k, v in result.items() if k not in first}}
 
