@@ -52,8 +52,10 @@ def command(checkpoint, dataset_root, out, sigma, smoothing, window, region_thre
 
     Micro AUC, macro AUC (padded convention; the plain one beside it), per-video AUC, and RBDC /
     TBDC with ground-truth tracks derived from the pixel masks and regions from the student's
-    maps. Frames come straight from the dataset, one video at a time (memory does not grow with
-    the dataset).
+    maps; and alarms as `score --false-alarm-rate F` raises them, at the checkpoint's calibrated
+    threshold: the frame false-alarm rate on normal test frames and the fraction of anomalous
+    events detected. Frames come straight from the dataset, one video at a time (memory does not
+    grow with the dataset).
     """
     from pipeline.evaluation.report import EvaluationOptions, evaluate_student
     from pipeline.metrics import REFERENCE_SIGMA
