@@ -1,7 +1,10 @@
-"""Alarms on real files: `train-student` calibrates on the training frames it held out, and `score`
-refuses alarms on a checkpoint without calibration, naming `fastaed calibrate`.
+"""Alarms on real files: `train-student` calibrates on the training frames it held out, `score`
+refuses alarms on a checkpoint without calibration, naming `fastaed calibrate`, and a student
+distilled from the density teacher raises an event over a generated video's known anomalous
+interval and none over a normal video of the same scene.
 """
 import json
+import shutil
 
 import cv2
 import numpy as np
@@ -107,3 +110,64 @@ def test_score_threshold_writes_events_as_json_lines(trained, footage, tmp_path)
         assert [(event["start"], event["end"]) for event in found] == expected
         assert all(event["video"] == video.stem and event["start"] <= event["peak_frame"] <= event["end"]
                    for event in found)
+
+
+ALARM_SCENE = ["--seed", "0", "--train-videos", "6", "--test-videos", "4", "--frames", "60", "--size", "160x240"]
+"""The scene: its 6th training video is kept out of the dataset as the unseen normal video."""
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    """The trained checkpoint, the anomalous test video with its runner's interval, and the unseen normal
+    video: a 6-video scene whose 6th training video is kept out, the density teacher, a 15-epoch
+    student calibrated by `train-student` (about 30-60 s on 2 cores)."""
+    folder = tmp_path_factory.mktemp("alarm_scene")
+    data = folder / "data"
+    succeeded(cli("synth", data, *ALARM_SCENE))
+    unseen = folder / "unseen"
+    shutil.move(str(data / "training" / "frames" / "06"), unseen)
+    runner = next(event for event in json.loads((data / "gt" / "anomalies.json").read_text())["events"]
+                  if event["kind"] == "too_fast")
+    succeeded(cli("precompute-teachers", "--dataset", data, "--out", folder / "shards", "--teachers", "density",
+                  "--folds", 2, "--workers", 1, "--frame-size", "80x120", "--pseudo-anomalies", "skip4", "--quiet"))
+    succeeded(cli("train-student", "--shards", folder / "shards", "--out", folder / "run", "--epochs", 15,
+                  "--batch-size", 32, "--lr", "3e-3", "--workers", 0, "--quiet"))
+    anomalous = write_avi(folder / f"test_{runner['video']}.avi",
+                          read_frames(data / "testing" / "frames" / runner["video"]))
+    normal = write_avi(folder / "normal.avi", read_frames(unseen))
+    return folder / "run" / "student.pt", anomalous, (runner["first_frame"], runner["last_frame"]), normal
+
+
+def events_of(checkpoint, video, folder, overlay=None):
+    events = folder / f"{video.stem}.jsonl"
+    extra = ["--overlay", overlay] if overlay else []
+    succeeded(cli("score", video, "--checkpoint", checkpoint, "--out", folder / f"{video.stem}.csv",
+                  "--false-alarm-rate", "0.01", "--events", events, *extra, "--quiet"))
+    return [json.loads(line) for line in events.read_text().splitlines()]
+
+
+def red_border_frames(overlay):
+    capture = cv2.VideoCapture(str(overlay))
+    red = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return np.array(red)
+        corner = frame[:2, :].reshape(-1, 3).mean(axis=0)  # BGR
+        red.append(corner[2] > 150 and corner[0] < 100 and corner[1] < 100)
+
+
+def test_an_event_covers_the_known_anomalous_interval(scene, tmp_path):
+    checkpoint, anomalous, (first, last), _ = scene
+    overlay = tmp_path / "overlay.mp4"
+    events = events_of(checkpoint, anomalous, tmp_path, overlay)
+    assert any(event["start"] <= last and first <= event["end"] for event in events), (events, first, last)
+    assert all(event["video"] == anomalous.stem and event["start"] <= event["peak_frame"] <= event["end"]
+               for event in events)
+    border = red_border_frames(overlay)
+    assert border[first:last + 1].any()
+
+
+def test_no_event_on_a_normal_video_of_the_same_scene(scene, tmp_path):
+    checkpoint, _, _, normal = scene
+    assert events_of(checkpoint, normal, tmp_path) == []
