@@ -89,7 +89,8 @@ def summary(result, out):
     alarms = result.get("alarms") or {}
     if "threshold" in alarms:
         rate = alarms["frame_false_alarm_rate"]
+        rate = "n/a" if rate is None else f"{rate:.2%}"
         text += (f"\nalarms at false-alarm rate {alarms['false_alarm_rate']:g} (threshold {alarms['threshold']:.4g}): "
-                 f"{'n/a' if rate is None else f'{rate:.2%}'} of normal frames alarm, {alarms['anomalous_events_detected']} of "
+                 f"{rate} of normal frames alarm, {alarms['anomalous_events_detected']} of "
                  f"{alarms['anomalous_events']} anomalous events detected, {alarms['false_events']} false events")
     return text
