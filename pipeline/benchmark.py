@@ -3,8 +3,9 @@
 Each candidate of :func:`pipeline.runtime_choice.list_candidates` (torch float32, torch bfloat16
 where native, ONNX Runtime float32, ONNX Runtime int8 with training frames to calibrate on) is
 measured with the same protocol; where there are training frames, each one's frame scores are
-checked against torch float32's first (int8 is never chosen unchecked). The report's rows are
-those of the fastest accepted candidate, by its best end-to-end rate. Never a teacher.
+checked against torch float32's first (int8 is never chosen unchecked). Each batch size's row is
+that of the fastest accepted candidate at that batch size (``runtime_by_batch_size`` names it);
+``runtime`` is the candidate with the best end-to-end rate overall. Never a teacher.
 
 Example:
     >>> from student import build_student
@@ -41,8 +42,9 @@ def measure_student(model, runtime="auto", device="cpu", batch_sizes=(1, 8, 64),
                     calibration=None, compile=False):
     """Time ``model`` on each candidate runtime at each batch size; return the chosen rows and the settings.
 
-    Returns ``(rows, settings)``: the rows of :func:`student.measure_fps` for the chosen candidate
-    and ``{"runtime", "dtype", "runtime_reason", "candidates", "skipped_candidates", "device",
+    Returns ``(rows, settings)``: the rows of :func:`student.measure_fps`, each from the fastest
+    accepted candidate at its batch size, and ``{"runtime", "dtype", "runtime_reason",
+    "runtime_by_batch_size", "candidates", "skipped_candidates", "device",
     "threads", "channels_last", "warmup", "repeats", "source_size", "onnxruntime"}``; each of
     ``candidates`` has ``name``, ``runtime``, ``dtype``, ``fps`` (its best end-to-end FPS),
     ``rank_correlation`` (with torch float32 on held-out ``calibration`` frames, None without
@@ -101,12 +103,26 @@ def measure_student(model, runtime="auto", device="cpu", batch_sizes=(1, 8, 64),
                   else "the only candidate on this machine")
     else:
         chosen, reason = pick_fastest(entries)
-    settings = {"runtime": chosen.runtime, "dtype": chosen.dtype, "runtime_reason": reason, "candidates": entries,
+    rows, by_batch_size = _fastest_at_each_batch_size(candidates, entries, all_rows, batch_sizes)
+    settings = {"runtime": chosen.runtime, "dtype": chosen.dtype, "runtime_reason": reason,
+                "runtime_by_batch_size": by_batch_size, "candidates": entries,
                 "skipped_candidates": skipped, "device": str(device), "threads": threads,
                 "channels_last": bool(channels_last) if chosen.runtime == "torch" else None,
                 "warmup": int(warmup), "repeats": int(repeats), "source_size": [int(v) for v in source_size],
                 "onnxruntime": onnxruntime.__version__}
-    return all_rows[chosen], settings
+    return rows, settings
+
+
+def _fastest_at_each_batch_size(candidates, entries, all_rows, batch_sizes):
+    """Each batch size's row from the fastest accepted candidate there (``score --batch-size B`` and
+    ``evaluate`` choose at their own batch size too), and ``{batch size: candidate name}``."""
+    accepted = [candidate for candidate, entry in zip(candidates, entries) if entry["accepted"]]
+    rows, names = [], {}
+    for index, batch_size in enumerate(batch_sizes):
+        best = max(accepted, key=lambda candidate: all_rows[candidate][index]["fps_end_to_end"])
+        rows.append(all_rows[best][index])
+        names[str(batch_size)] = best.name
+    return rows, names
 
 
 def _measure(model, candidate, runner, batch_size, device, threads, channels_last, warmup, repeats, source_size,

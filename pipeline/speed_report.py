@@ -146,7 +146,9 @@ def plot_speed_report(path, report):
     axes.set_xlabel("batch size")
     axes.set_ylabel("frames per second")
     height, width = report["input_size"]
-    axes.set_title(f"student '{report['model_size']}' {height}x{width}, {report['runtime']} {report['dtype']}, "
+    runtimes = set((report.get("runtime_by_batch_size") or {}).values())
+    runtime = "fastest runtime per batch size" if len(runtimes) > 1 else f"{report['runtime']} {report['dtype']}"
+    axes.set_title(f"student '{report['model_size']}' {height}x{width}, {runtime}, "
                    f"{_threads(report['threads'])}\n{report['device_name']}", fontsize="medium")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize="small")
@@ -167,12 +169,14 @@ def format_speed_table(report):
     lines = [f"student '{report['model_size']}' {height}x{width} | torch {report['torch']} runtime "
              f"{report['runtime']}, {report['dtype']} | {report['device']} ({report['device_name']}), "
              f"{_threads(report['threads'])}",
-             f"{'batch':>5}  {'forward FPS':>12}  {'end-to-end FPS':>14}  {'p50 ms':>9}  {'p95 ms':>9}"]
+             f"{'batch':>5}  {'forward FPS':>12}  {'end-to-end FPS':>14}  {'p50 ms':>9}  {'p95 ms':>9}  runtime"]
+    by_batch_size = report.get("runtime_by_batch_size") or {}
     for row in report["results"]:
+        name = by_batch_size.get(str(row["batch_size"]), f"{report['runtime']}-{report['dtype']}")
         lines.append(f"{row['batch_size']:>5}  {row['fps_forward']:>12.1f}  {row['fps_end_to_end']:>14.1f}  "
-                     f"{row['latency_ms_p50']:>9.2f}  {row['latency_ms_p95']:>9.2f}")
+                     f"{row['latency_ms_p50']:>9.2f}  {row['latency_ms_p95']:>9.2f}  {name}")
     if report.get("runtime_reason"):
-        lines.append(f"runtime {report['runtime']} {report['dtype']}: {report['runtime_reason']}")
+        lines.append(f"runtime (best overall) {report['runtime']} {report['dtype']}: {report['runtime_reason']}")
     for skipped in report.get("skipped_candidates") or []:
         lines.append(f"not tried: {skipped['name']}: {skipped['reason']}")
     if report["teacher_fps"] is None:

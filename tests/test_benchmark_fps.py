@@ -136,3 +136,18 @@ def test_bad_input_gives_one_line_and_writes_nothing(tmp_path, checkpoint, case,
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert expected in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_each_batch_size_takes_the_fastest_accepted_runtime_there():
+    from pipeline.benchmark import _fastest_at_each_batch_size
+    from pipeline.runtime_choice import Candidate
+
+    torch_bf16, onnx = Candidate("torch", "bfloat16"), Candidate("onnx", "float32")
+    int8 = Candidate("onnx-int8", "int8")
+    rows = {torch_bf16: [{"fps_end_to_end": 1000.0}, {"fps_end_to_end": 7000.0}],
+            onnx: [{"fps_end_to_end": 2500.0}, {"fps_end_to_end": 5000.0}],
+            int8: [{"fps_end_to_end": 9000.0}, {"fps_end_to_end": 9000.0}]}
+    entries = [{"accepted": True}, {"accepted": True}, {"accepted": False}]  # int8 failed its score check
+    chosen, names = _fastest_at_each_batch_size([torch_bf16, onnx, int8], entries, rows, [1, 64])
+    assert [row["fps_end_to_end"] for row in chosen] == [2500.0, 7000.0]
+    assert names == {"1": "onnx-float32", "64": "torch-bfloat16"}
