@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from pipeline.atomic_files import atomic_output
 from pipeline.errors import FastaedError
+from pipeline.runtime_choice import Candidate
 from pipeline.shards import open_shard, read_manifest
 
 TEACHERS_REPORT = "report.json"
@@ -172,7 +173,7 @@ def format_speed_table(report):
              f"{'batch':>5}  {'forward FPS':>12}  {'end-to-end FPS':>14}  {'p50 ms':>9}  {'p95 ms':>9}  runtime"]
     by_batch_size = report.get("runtime_by_batch_size") or {}
     for row in report["results"]:
-        name = by_batch_size.get(str(row["batch_size"]), f"{report['runtime']}-{report['dtype']}")
+        name = by_batch_size.get(str(row["batch_size"]), Candidate(report["runtime"], report["dtype"]).name)
         lines.append(f"{row['batch_size']:>5}  {row['fps_forward']:>12.1f}  {row['fps_end_to_end']:>14.1f}  "
                      f"{row['latency_ms_p50']:>9.2f}  {row['latency_ms_p95']:>9.2f}  {name}")
     if report.get("runtime_reason"):

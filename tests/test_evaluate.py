@@ -180,13 +180,13 @@ def test_alarms_block_is_the_assessment_at_the_checkpoints_calibrated_threshold(
     checkpoint = tmp_path / "student.pt"
     checkpoint.write_bytes(files[1].read_bytes())
     raw = json.loads((report / "raw_scores.json").read_text())
-    write_calibration(checkpoint, calibration_from_scores([np.asarray(raw["01"])], source="test"))
+    calibration = calibration_from_scores([np.asarray(raw["01"])], source="test")
+    write_calibration(checkpoint, calibration)
     out = tmp_path / "report"
     result = run("--checkpoint", checkpoint, "--dataset", files[0] / "data", "--out", out, "--false-alarm-rate", 0.2)
     assert result.exit_code == 0, result.output
     alarms = json.loads((out / "metrics.json").read_text())["alarms"]
     labels = {video.id: video.labels for video in open_dataset(files[0] / "data").test}
-    expected = assess_alarms({v: np.asarray(s) for v, s in raw.items()}, labels,
-                             calibration_from_scores([np.asarray(raw["01"])]), rate=0.2)
+    expected = assess_alarms({v: np.asarray(s) for v, s in raw.items()}, labels, calibration, rate=0.2)
     assert {key: alarms[key] for key in expected} == pytest.approx(expected)
     assert alarms["false_alarm_rate"] == 0.2 and "alarms at false-alarm rate 0.2" in result.stdout

@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from pipeline.alarms.calibration import threshold_for_rate
 from pipeline.alarms.events import DEFAULT_MERGE_GAP, DEFAULT_MIN_DURATION, events_of_scores
-from pipeline.evaluation.causal_smoothing import CausalGaussian
+from pipeline.evaluation.causal_smoothing import causal_smoothed
 
 DEFAULT_ASSESSED_RATE = 0.01
 """The false-alarm rate `evaluate` sets its threshold at (`score --false-alarm-rate 0.01`)."""
@@ -31,17 +31,6 @@ def anomalous_intervals(labels):
     """
     runs, count = ndimage.label(np.asarray(labels) > 0)
     return [(int(found.start), int(found.stop) - 1) for found, in ndimage.find_objects(runs)[:count]]
-
-
-def causal_smoothed(scores, sigma):
-    """``scores`` smoothed frame by frame with :class:`CausalGaussian` (what `score` applies).
-
-    Example:
-        >>> causal_smoothed([0.0, 1.0], 0).tolist()
-        [0.0, 1.0]
-    """
-    smooth = CausalGaussian(sigma)
-    return np.array([smooth(value) for value in np.asarray(scores, dtype=np.float64)])
 
 
 def assess_alarms(raw_scores, labels, calibration, rate=DEFAULT_ASSESSED_RATE, min_duration=DEFAULT_MIN_DURATION,

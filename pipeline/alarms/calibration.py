@@ -24,19 +24,16 @@ def calibration_from_scores(raw_scores, causal_sigma=DEFAULT_CALIBRATION_SIGMA, 
     """A calibration from the raw frame scores of normal videos (a list of 1-D arrays, one per video).
 
     Each video is smoothed on its own with the causal Gaussian `score` uses
-    (:class:`~pipeline.evaluation.causal_smoothing.CausalGaussian`), then all frames are pooled.
+    (:func:`~pipeline.evaluation.causal_smoothing.causal_smoothed`), then all frames are pooled.
 
     Example:
         >>> calibration = calibration_from_scores([np.zeros(10), np.ones(10)], causal_sigma=0)
         >>> calibration["num_frames"], calibration["quantiles"][0], calibration["quantiles"][-1]
         (20, 0.0, 1.0)
     """
-    from pipeline.evaluation.causal_smoothing import CausalGaussian
+    from pipeline.evaluation.causal_smoothing import causal_smoothed
 
-    smoothed = []
-    for scores in raw_scores:
-        smooth = CausalGaussian(causal_sigma)
-        smoothed.append(np.array([smooth(value) for value in np.asarray(scores, dtype=np.float64)]))
+    smoothed = [causal_smoothed(scores, causal_sigma) for scores in raw_scores]
     pooled = np.concatenate(smoothed) if smoothed else np.zeros(0)
     if pooled.size == 0:
         raise FastaedError("no normal frames to calibrate on: give normal videos with at least one frame")

@@ -37,3 +37,14 @@ class CausalGaussian:
         self._recent.appendleft(float(score))
         weights = self._weights[:len(self._recent)]
         return float(np.dot(weights, self._recent) / weights.sum())
+
+
+def causal_smoothed(scores, sigma):
+    """A whole sequence of ``scores`` smoothed frame by frame with :class:`CausalGaussian`, as `score` does.
+
+    Example:
+        >>> causal_smoothed([0.0, 1.0, 1.0], 1.0).round(3).tolist()
+        [0.0, 0.622, 0.922]
+    """
+    smooth = CausalGaussian(sigma)
+    return np.array([smooth(value) for value in np.asarray(scores, dtype=np.float64)])

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from pipeline import metrics
 from pipeline.alarms.assessment import DEFAULT_ASSESSED_RATE, assess_alarms
-from pipeline.alarms.calibration import check_rate, describe, read_calibration
+from pipeline.alarms.calibration import check_calibration, check_rate, describe
 from pipeline.errors import FastaedError
 from pipeline.evaluation.defaults import DEFAULT_REGION_THRESHOLD, DEFAULT_SIGMA, EVALUATE_BATCH_SIZE
 from pipeline.evaluation.inference import load_inference_student, stream_frame_scores
@@ -101,9 +101,10 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
     out = Path(out)
     _check_report_folder(out)
     dataset = open_dataset(dataset_root)
+    stored = _stored_checkpoint(checkpoint)
     model = load_inference_student(checkpoint, options.device, options.runtime, options.dtype, options.batch_size,
-                                   _calibration(checkpoint, dataset, options))
-    alarm_calibration = read_calibration(checkpoint)
+                                   _calibration(stored, dataset, options))
+    alarm_calibration = stored.get("calibration")
     videos = _labelled_test_videos(dataset, dataset_root)
     overlay_id = _overlay_video_id(videos, options.overlay_video)
 
@@ -122,18 +123,27 @@ def evaluate_student(checkpoint, dataset_root, out, options=EvaluationOptions())
     return result
 
 
-def _calibration(checkpoint, dataset, options):
+def _stored_checkpoint(checkpoint):
+    """The checkpoint's stored dict, read once; {} when unreadable (load_inference_student then says why)."""
+    from student import load_checkpoint
+
+    try:
+        return load_checkpoint(checkpoint)
+    except (ValueError, OSError):
+        return {}
+
+
+def _calibration(stored, dataset, options):
     """Training frames to calibrate and check int8 or bfloat16 on, when the options can use them."""
     wanted = options.runtime == "onnx-int8" or options.dtype == "bfloat16" or (options.runtime, options.dtype) == (
         "auto", "auto")
     if not wanted:
         return None
     from pipeline.calibration_frames import frames_from_dataset
-    from student import load_checkpoint
 
     try:
-        input_size = load_checkpoint(checkpoint)["config"]["input_size"]
-    except (ValueError, KeyError, OSError):
+        input_size = stored["config"]["input_size"]
+    except KeyError:
         return None  # the checkpoint's own error is raised when it is loaded
     return frames_from_dataset(dataset, input_size) or None
 
@@ -240,7 +250,9 @@ def _score_video(model, video, options, overlay_path, bar):
 
 def _alarms(raw_scores, labels, calibration, rate):
     """The alarms block, or a note saying why there is none."""
-    if not isinstance(calibration, dict) or not calibration.get("quantiles"):
+    try:
+        check_calibration(calibration, "")
+    except FastaedError:
         return {"note": "none: the checkpoint holds no calibration on normal footage (`fastaed calibrate`)"}
     return {**assess_alarms(raw_scores, labels, calibration, rate), "calibration": describe(calibration)}
 
