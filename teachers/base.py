@@ -4,6 +4,7 @@ A teacher looks at one object at a time:
     feats = teacher.features(frames, boxes)   # one video: frames + its (N, 6) boxes -> (N, ...) array
     teacher.fit([feats_video_1, feats_video_2, ...])   # normal training objects, calibration included
     scores = teacher.score(feats)             # (N,) float32, ~0 = typical normal object
+    teacher.recalibrate([feats_unseen_1, ...])  # optional: calibrate again on normal videos it never saw
     state = teacher.state_dict()              # numpy arrays and plain values, no pickle
     same = Teacher.from_state(state)          # gives identical scores
 """
@@ -13,6 +14,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from teachers.calibration import RobustCalibration
 from teachers.registry import Registry
 
 TEACHERS = Registry("teacher")
@@ -23,7 +25,9 @@ class Teacher(ABC):
     """Base class of the object-level teachers (sklearn-like: features, fit, score).
 
     Subclasses set `self.options` (the JSON-serialisable constructor arguments) and implement
-    `features`, `fit`, `score`, `_fitted_state` and `_load_fitted_state`.
+    `features`, `fit`, `score`, `_fitted_state` and `_load_fitted_state`; their `score` ends in
+    `self.calibration` (a :class:`teachers.calibration.RobustCalibration`, part of their state),
+    which `recalibrate` refines.
 
     Example:
         >>> teacher = build_teacher("density")
@@ -60,6 +64,32 @@ class Teacher(ABC):
         Example:
             >>> build_teacher("density").fit(train_features).score(test_features)  # doctest: +SKIP
         """
+
+    def recalibrate(self, feature_arrays):
+        """Calibrate again on normal objects of videos the teacher did not learn from; returns self.
+
+        ``fit`` calibrates on the few training videos it holds out of its own fit, and one or two
+        videos make a noisy median and high quantile: two teachers fitted on different videos
+        then score the same normal object on scales several times apart. With more unseen normal
+        video (cross-fitting holds out whole folds), the calibrated scores of these objects get
+        median 0 and high quantile (the teacher's ``quantile`` option) 1, as ``fit`` intends.
+
+        Example:
+            >>> rng = np.random.default_rng(0)
+            >>> teacher = build_teacher("density", percentiles=(50,), appearance_weight=0)
+            >>> teacher = teacher.fit([rng.normal(size=(50, 2)) for _ in range(4)])
+            >>> unseen = [rng.normal(size=(400, 2))]
+            >>> scores = teacher.recalibrate(unseen).score(unseen[0])
+            >>> abs(float(np.median(scores))) < 1e-6, abs(float(np.quantile(scores, 0.95)) - 1) < 1e-6
+            (True, True)
+        """
+        self._require_fitted()
+        arrays = [array for array in as_feature_list(feature_arrays) if len(array)]
+        if not arrays:
+            raise ValueError("recalibration needs normal objects of unseen videos, got none")
+        scores = self.score(np.concatenate(arrays))
+        self.calibration = self.calibration.then(RobustCalibration.fit(scores, self.options["quantile"]))
+        return self
 
     @abstractmethod
     def _fitted_state(self):

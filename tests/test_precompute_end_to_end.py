@@ -138,6 +138,27 @@ def test_shards_follow_the_schema_with_cross_fitted_teachers(scene, reference):
                 assert (source_video not in fitted_on) if split != "test" else fitted_on == ["01", "02", "03"]
 
 
+def test_every_fold_teacher_is_calibrated_on_the_unseen_videos_of_its_fold(reference):
+    """On its own fold's training videos, which it never saw, each fold teacher scores the
+    normal objects with median 0 and high quantile 1: one scale for every fold's maps."""
+    from pipeline.precompute.feature_cache import cache_path
+    from pipeline.precompute.plan import make_plan
+    from pipeline.precompute.teacher_store import load_teacher
+
+    out, _ = reference
+    plan = make_plan(["01", "02", "03"], FOLDS)
+    for fold in range(FOLDS):
+        for teacher in TEACHERS:
+            fitted = load_teacher(out / "teachers" / f"fold-{fold}" / f"{teacher}.h5")
+            features = []
+            for video in plan.held_out_videos(fold):
+                with h5py.File(cache_path(out, "train", video), "r") as cache:
+                    features.append(cache["features"][teacher][()])
+            scores = fitted.score(np.concatenate(features))
+            assert abs(np.median(scores)) < 1e-4, (fold, teacher)
+            assert abs(np.quantile(scores, fitted.options["quantile"]) - 1) < 1e-4, (fold, teacher)
+
+
 def _free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -97,6 +97,7 @@ def config_document(options, dataset_name, dataset_fingerprint, folds, detector_
         "detector": detector,
         "teachers": [{"name": t, "options": options.options_of(t)} for t in options.teachers],
         "folds": folds,
+        "fold_calibration": "held-out fold videos",
         "pseudo_anomalies": list(options.pseudo_anomalies),
         "link_radius": options.link_radius,
         "frame_size": list(options.frame_size),

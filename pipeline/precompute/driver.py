@@ -4,6 +4,8 @@ Task graph (one task per box; shards wait only for what they need)::
 
     extract_features(video)  ──►  fit_teacher(fit, teacher)  ──►  write_video_shard(video)
       one per video                 K folds + "all", per teacher     one per video
+                                    (a fold's fit also reads its own
+                                     videos, to calibrate on them)
 
 Shards have the highest dask priority and fits the next, so complete shards appear as early as
 possible and an interrupted run has lost as little as it can. The manifest is rewritten by this
@@ -174,7 +176,8 @@ class _TaskGraph:
         for relpath, job in self.features.items():
             futures[relpath, "features"] = self._submit(client, tasks.extract_features, job, (), "features", relpath)
         for (fit, teacher), job in self.fits.items():
-            upstream = [futures[r, "features"] for r in self._train_relpaths(fit) if (r, "features") in futures]
+            needed = self._train_relpaths(fit) + self._held_out_relpaths(fit)
+            upstream = [futures[r, "features"] for r in needed if (r, "features") in futures]
             futures[(fit, teacher), "fit"] = self._submit(client, tasks.fit_teacher, job, upstream, "fit",
                                                           f"{fit}-{teacher}")
         for relpath, job in self.shards.items():
@@ -193,13 +196,14 @@ class _TaskGraph:
         path = teacher_path(self.out, fit, teacher)
         if (fit, teacher) in self.fits or is_saved(path, self.config_hash):
             return
-        train = self._train_relpaths(fit)
-        for relpath in train:
+        train, held_out = self._train_relpaths(fit), self._held_out_relpaths(fit)
+        for relpath in train + held_out:
             self._add_features(relpath)
         self.fits[fit, teacher] = tasks.FitJob(
             fit=fit, teacher=teacher, options=self.options.options_of(teacher),
             videos=tuple(self.videos[r].id for r in train), caches=tuple(str(self._cache(r)) for r in train),
-            keys=tuple(self._key(r) for r in train), out=str(path), config_hash=self.config_hash)
+            keys=tuple(self._key(r) for r in train), out=str(path), config_hash=self.config_hash,
+            held_out=tuple((self.videos[r].id, str(self._cache(r)), self._key(r)) for r in held_out))
 
     def _add_features(self, relpath):
         if relpath in self.features or cached_key(self._cache(relpath)) == self._key(relpath):
@@ -211,6 +215,9 @@ class _TaskGraph:
 
     def _train_relpaths(self, fit):
         return [fmt.shard_relpath("train", v) for v in self.plan.fit_videos(fit)]
+
+    def _held_out_relpaths(self, fit):
+        return [fmt.shard_relpath("train", v) for v in self.plan.held_out_videos(fit)]
 
     def _ref(self, relpath):
         video = self.videos[relpath]

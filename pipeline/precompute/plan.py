@@ -1,9 +1,10 @@
 """Cross-fitting: which teachers score which video.
 
 Training videos (sorted by id) are dealt round-robin into K folds. A training video's maps come
-from teachers fitted on the other K - 1 folds; test maps come from teachers fitted on every
-training video (the ``ALL`` fit). That is K + 1 fits per teacher, and no training video is
-ever scored by a teacher that saw it.
+from teachers fitted on the other K - 1 folds and calibrated on the videos of its own fold, which
+they never saw (so every fold's maps share one scale: median normal object 0, its high quantile
+1); test maps come from teachers fitted on every training video (the ``ALL`` fit). That is K + 1
+fits per teacher, and no training video is ever scored by a teacher that saw it.
 """
 from dataclasses import dataclass
 
@@ -37,6 +38,15 @@ class CrossFitPlan:
     def fit_videos(self, fit):
         """Ids of the training videos that the teachers of ``fit`` learn from."""
         return tuple(sorted(v for k, fold in enumerate(self.folds) if k != fit for v in fold))
+
+    def held_out_videos(self, fit):
+        """Ids of the training videos that ``fit`` leaves out (its fold's own; none for ``ALL``).
+
+        Example:
+            >>> make_plan(["01", "02", "03"], folds=2).held_out_videos(1), make_plan(["01", "02"], 2).held_out_videos(ALL)
+            (('02',), ())
+        """
+        return () if fit == ALL else tuple(sorted(self.folds[fit]))
 
     def fold_scoring(self, split, video_id):
         """The fit whose teachers score ``video_id`` of ``split``: its own fold for training videos."""

@@ -4,7 +4,8 @@ Three kinds of task, each idempotent (it writes one file atomically, and a rerun
 - :func:`extract_features`, one per video: read the frames, detect objects, compute every
   teacher's features, and cache them (:mod:`pipeline.precompute.feature_cache`).
 - :func:`fit_teacher`, one per (fit, teacher): fit on the cached features of that fit's
-  training videos and save the state (:mod:`pipeline.precompute.teacher_store`).
+  training videos, calibrate a fold's teacher again on the fold's own (unseen, normal) training
+  videos, and save the state (:mod:`pipeline.precompute.teacher_store`).
 - :func:`write_video_shard`, one per video: score the cached objects with the video's fit,
   paint the maps, resize the frames for the student and write the shard.
 
@@ -89,11 +90,15 @@ class FeatureJob:
 class FitJob:
     """Fit ``teacher`` for fit ``fit`` on the cached features ``caches`` (with their ``keys``).
 
+    ``held_out`` lists (video, cache, key) of the training videos the fit leaves out (a fold's own
+    videos), on which the fitted teacher is calibrated again (:meth:`teachers.base.Teacher.recalibrate`);
+    empty for the fit on every training video.
+
     Example:
         >>> job = FitJob(0, "density", {}, ("02",), ("/s/cache/train/02.h5",), ("k2",),
-        ...              "/s/teachers/fold-0/density.h5", "3f2a")
-        >>> job.videos
-        ('02',)
+        ...              "/s/teachers/fold-0/density.h5", "3f2a", (("01", "/s/cache/train/01.h5", "k1"),))
+        >>> job.videos, job.held_out[0][0]
+        (('02',), '01')
     """
 
     fit: int
@@ -104,6 +109,7 @@ class FitJob:
     keys: tuple
     out: str
     config_hash: str
+    held_out: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -171,20 +177,25 @@ def fit_teacher(job, *_upstream):
     from teachers import build_teacher
 
     _single_threaded_and_seeded()
-    features = []
-    for video, cache, key in zip(job.videos, job.caches, job.keys):
-        cached = read_features(cache, key)
-        if cached is None:
-            raise FastaedError(f"{cache}: cached features of training video {video} are missing or stale: "
-                               f"run `fastaed precompute-teachers` again")
-        features.append(cached["features"][job.teacher])
+    features = [_cached_teacher_features(job.teacher, *video) for video in zip(job.videos, job.caches, job.keys)]
+    held_out = [_cached_teacher_features(job.teacher, *video) for video in job.held_out]
     with _teacher_errors(f"fitting {job.teacher} on training videos {', '.join(job.videos)}"):
         started = time.perf_counter()
         teacher = build_teacher(job.teacher, **job.options).fit(features)
+        if any(len(array) for array in held_out):
+            teacher.recalibrate(held_out)
         seconds = time.perf_counter() - started
         state = teacher.state_dict()
     save_teacher(job.out, state, job.config_hash, job.fit, job.videos, seconds)
     return {"fit": job.fit, "teacher": job.teacher, "seconds": seconds}
+
+
+def _cached_teacher_features(teacher, video, cache, key):
+    cached = read_features(cache, key)
+    if cached is None:
+        raise FastaedError(f"{cache}: cached features of training video {video} are missing or stale: "
+                           f"run `fastaed precompute-teachers` again")
+    return cached["features"][teacher]
 
 
 @_alone_in_the_process
