@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from student.augmentation import photometric_jitter
 from student.checkpoints import load_checkpoint, save_checkpoint
 from student.discriminators import build_discriminators
 from student.losses import discriminator_loss, distillation_mse, generator_adversarial_loss
@@ -75,7 +76,7 @@ def scheduled_lr(lr, schedule, step, total_steps):
 
 def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_weight=0.1, device="cpu",
           num_workers=0, checkpoint_path=None, resume=False, seed=0, progress=True, on_epoch=None, should_stop=None,
-          lr_schedule=DEFAULT_LR_SCHEDULE):
+          lr_schedule=DEFAULT_LR_SCHEDULE, augment=True):
     """Distil the teachers' maps into ``model``; return the per-epoch log (list of dicts).
 
     ``dataset`` yields (frames (3, H, W) uint8 or float, {teacher: (h, w) float32 grid}).
@@ -91,6 +92,8 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
     ``should_stop()`` is asked after every batch; when it answers True, training stops with
     KeyboardInterrupt (the checkpoint holds the last completed epoch). DataLoader workers ignore
     SIGINT, so a Ctrl-C reaches only the caller, which decides through ``should_stop``.
+    ``augment`` jitters each input's brightness (:func:`student.augmentation.photometric_jitter`);
+    the targets stay the teachers' maps.
 
     Example:
         >>> from student.networks import build_student
@@ -116,7 +119,8 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
         "discriminators": torch.optim.Adam(discriminators.parameters(), lr=lr, betas=(0.5, 0.999)),
     }
     settings = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr),
-                "adv_weight": float(adv_weight), "seed": int(seed), "lr_schedule": lr_schedule}
+                "adv_weight": float(adv_weight), "seed": int(seed), "lr_schedule": lr_schedule,
+                "augment": bool(augment)}
     start_epoch, log = 0, []
     if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
         start_epoch, log = _restore(checkpoint_path, model, discriminators, optimizers, device)
@@ -138,6 +142,8 @@ def train(model, discriminators, dataset, epochs, batch_size=64, lr=1e-3, adv_we
                 for group in optimizer.param_groups:
                     group["lr"] = rate
             x, target_maps = prepare_batch(frames, targets, config, device)
+            if augment:
+                x = photometric_jitter(x)
             losses = _step(model, discriminators, optimizers, x, target_maps, adv_weight)
             if not all(math.isfinite(value) for value in losses.values()):
                 raise ValueError(f"training diverged in epoch {epoch + 1} (losses {losses}): lower the learning rate")

@@ -178,3 +178,20 @@ def test_targets_are_pooled_then_compressed_into_student_units():
     _, maps = prepare_batch(torch.zeros(1, 3, *INPUT_SIZE), {"motion": fine}, config, "cpu")
     assert maps[1].item() == pytest.approx(float(torch.log1p(torch.tensor(10.0)))), "scores above the cap saturate"
     assert float(maps[16].min()) == pytest.approx(-float(torch.log1p(torch.tensor(3.0))))
+
+
+def test_photometric_jitter_gives_each_sample_one_gain_and_offset_for_all_its_frames():
+    from student.augmentation import PHOTOMETRIC, photometric_jitter
+
+    torch.manual_seed(0)
+    x = torch.stack([torch.full((8, 8), value) for value in (0.2, 0.4, 0.6)]).expand(64, 3, 8, 8).contiguous()
+    y = photometric_jitter(x, noise=0.0)
+    gains = (y[:, 2] - y[:, 0]) / 0.4
+    offsets = y[:, 0] - 0.2 * gains
+    low, high = PHOTOMETRIC["gain"]
+    assert ((gains > low - 1e-5) & (gains < high + 1e-5)).all()
+    assert offsets.abs().max() <= PHOTOMETRIC["offset"] + 1e-5
+    torch.testing.assert_close(y[:, 1], 0.4 * gains + offsets)  # the middle frame: the same map
+    assert gains.std() > 0.05 and offsets.std() > 0.01  # samples differ
+    noisy = photometric_jitter(x)
+    assert 0 <= noisy.min() and noisy.max() <= 1 and noisy.std(dim=(2, 3)).mean() > 0.005

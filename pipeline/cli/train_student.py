@@ -224,6 +224,9 @@ def stop_on_ctrl_c():
               metavar="true|false",
               help="Also learn the teachers' maps of the pseudo-anomaly clips in SHARDS/pseudo/ (training "
                    "videos made abnormal on purpose).")
+@click.option("--augment", type=click.BOOL, default=True, show_default=True, metavar="true|false",
+              help="Jitter each training input's brightness and add pixel noise (the targets stay the teachers' "
+                   "maps): the student then holds on test video far better.")
 @click.option("--calibration-fraction", default=DEFAULT_CALIBRATION_FRACTION, show_default=True,
               type=click.FloatRange(min=0, max=1, max_open=True),
               help="Fraction of each training video (its last frames) held out of the fit and scored after it to "
@@ -236,7 +239,7 @@ def stop_on_ctrl_c():
 @click.option("--overwrite", is_flag=True, help="Start again although RUN/student.pt exists (it is replaced).")
 @click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
 def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, teachers, pseudo_anomalies,
-            calibration_fraction, device, workers, seed, resume, overwrite, quiet):
+            augment, calibration_fraction, device, workers, seed, resume, overwrite, quiet):
     """Train the student on the teachers' maps in SHARDS, reading nothing but the training shards.
 
     A checkpoint is written after every epoch; --resume continues an interrupted run.
@@ -282,7 +285,8 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
               "calibration_held_out": {video: f"frames {start}-" for video, start in data.held_out.items()},
               "settings": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule,
                            "adv_weight": adv_weight,
-                           "pseudo_anomalies": pseudo_anomalies, "calibration_fraction": calibration_fraction,
+                           "pseudo_anomalies": pseudo_anomalies, "augment": augment,
+                           "calibration_fraction": calibration_fraction,
                            "device": device, "workers": workers, "seed": seed}}
     log = list(checkpoint["log"]) if checkpoint is not None else []
     done = checkpoint["epoch"] if checkpoint is not None else 0
@@ -303,7 +307,7 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
             train(model, None, data, epochs=epochs, batch_size=batch_size, lr=lr, adv_weight=adv_weight,
                   device=device, num_workers=workers, checkpoint_path=checkpoint_path,
                   resume=checkpoint is not None, seed=seed, progress=not quiet, on_epoch=on_epoch,
-                  should_stop=stop_requested, lr_schedule=lr_schedule)
+                  should_stop=stop_requested, lr_schedule=lr_schedule, augment=augment)
     except ValueError as error:  # the student's own checks: one clear line each
         raise FastaedError(str(error)) from error
     write_outputs(run, header, log)
