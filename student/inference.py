@@ -5,6 +5,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from student.allocator import keep_freed_memory
 from student.cpu_features import cpu_has_native_bf16
 from student.networks.layers import fold_batch_norms
 from student.preprocessing import TRIPLET_OFFSETS, resize_frames, triplet_indices, triplets_to_input
@@ -104,6 +105,7 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
     """
     if model.training:
         raise ValueError("the student is in training mode: call model.eval() or prepare_for_inference(model) first")
+    keep_freed_memory()  # each batch frees and reallocates the same buffers: keep them mapped
     parameter = next(model.parameters())
     device = parameter.device if device is None else torch.device(device)
     dtype = parameter.dtype if dtype is None else dtype
