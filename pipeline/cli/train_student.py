@@ -48,6 +48,7 @@ DEFAULT_LR = 1e-3
 DEFAULT_ADV_WEIGHT = 0.1
 DEFAULT_WORKERS = 2
 DEFAULT_PSEUDO_ANOMALIES = True
+DEFAULT_AUGMENT = True
 DEFAULT_CALIBRATION_FRACTION = 0.1
 
 
@@ -224,7 +225,7 @@ def stop_on_ctrl_c():
               metavar="true|false",
               help="Also learn the teachers' maps of the pseudo-anomaly clips in SHARDS/pseudo/ (training "
                    "videos made abnormal on purpose).")
-@click.option("--augment", type=click.BOOL, default=True, show_default=True, metavar="true|false",
+@click.option("--augment", type=click.BOOL, default=DEFAULT_AUGMENT, show_default=True, metavar="true|false",
               help="Jitter each training input's brightness and add pixel noise (the targets stay the teachers' "
                    "maps): the student then holds on test video far better.")
 @click.option("--calibration-fraction", default=DEFAULT_CALIBRATION_FRACTION, show_default=True,
