@@ -76,7 +76,7 @@ class Teacher(ABC):
 
         Example:
             >>> rng = np.random.default_rng(0)
-            >>> teacher = build_teacher("density", percentiles=(50,), appearance_weight=0)
+            >>> teacher = build_teacher("density", percentiles=(50,), direction_weight=0, appearance_weight=0)
             >>> teacher = teacher.fit([rng.normal(size=(50, 2)) for _ in range(4)])
             >>> unseen = [rng.normal(size=(400, 2))]
             >>> scores = teacher.recalibrate(unseen).score(unseen[0])

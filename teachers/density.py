@@ -1,12 +1,13 @@
 """Motion and appearance density teacher (after Reiss & Hoshen 2022, attribute-based VAD).
 
-Per object three groups of features: velocity (percentiles of the dense optical-flow speed over
-the object's own foreground pixels, raw and divided by the box height, since people far from the
-camera look smaller and slower), geometry (box size and position) and appearance (a gradient
-orientation histogram). Each group is standardised on the normal training objects; its raw
-anomaly score is the mean distance to the k nearest normal training objects. Group scores are
-calibrated, combined with weights, and the combination is calibrated again, all on normal objects
-held out by video (cross-fitting inside the training set).
+Per object four groups of features: speed (percentiles of the dense optical-flow speed over the
+object's own foreground pixels, raw and divided by the box height, since people far from the
+camera look smaller and slower), direction (the median flow vector of those pixels divided by the
+height a person has at that row of the image, :mod:`teachers.perspective`), geometry (box size
+and position) and appearance (a gradient orientation histogram). Each group is standardised on the
+normal training objects; its raw anomaly score is the mean distance to the k nearest normal
+training objects. Group scores are calibrated, combined with weights, and the combination is
+calibrated again, all on normal objects held out by video (cross-fitting inside the training set).
 """
 
 import cv2
@@ -18,23 +19,23 @@ from teachers.base import Teacher, as_feature_list, held_out_folds, register_tea
 from teachers.boxes import check_boxes, clip_box, indices_by_frame
 from teachers.calibration import RobustCalibration
 from teachers.frames import median_background, sliding_windows
-from teachers.motion import DenseFlow, speed_percentiles
+from teachers.motion import DenseFlow, median_flow, speed_percentiles
+from teachers.perspective import PerspectiveScale
 
 GEOMETRY_FEATURES = 4  # height, width / height, centre x / W, bottom y / H
+DIRECTION_FEATURES = 4  # median flow dx, dy (pixels per flow_gap frames), height, bottom y / H
 
 
 @register_teacher("density")
 class DensityTeacher(Teacher):
-    """k-nearest-neighbour density of per-object motion, geometry and appearance features.
+    """k-nearest-neighbour density of per-object speed, direction, geometry and appearance features.
 
     Weights say how much each group counts (0 leaves the group out, and its features are not
-    computed). The defaults rely on motion: a quick Ped2 prototype found velocity carries almost
-    all the frame-level signal, and flow direction features hurt, so there are none. Flow is
-    measured over `flow_gap` frames with DIS "medium" (chosen on Ped2 training video: a 1.25x
-    temporal-skip pseudo-anomaly, leave one video out, AUC 0.77 at gap 1 "fast", 0.98 now).
-    Appearance at weight 0.25 helps on the synthetic scene (micro AUC 0.92 -> 0.95) and is
-    neutral on Ped2; geometry helps on the synthetic scene but lowered Ped2 test AUC (0.95 ->
-    0.93), so it is off by default (that choice looked at Ped2 test labels).
+    computed). Flow is measured over `flow_gap` frames with DIS "medium" (chosen on Ped2 training
+    video: a 1.25x temporal-skip pseudo-anomaly, leave one video out). The direction group
+    catches objects that move at a normal speed the way nobody does; its weight was chosen on
+    synthetic scenes made for tuning only (docs/results.md). Geometry is off by default (that
+    choice looked at Ped2 test labels).
 
     Example:
         >>> teacher = DensityTeacher(k=3)
@@ -47,6 +48,7 @@ class DensityTeacher(Teacher):
         k=3,
         percentiles=(50, 75, 90),
         motion_weight=1.0,
+        direction_weight=1.0,
         geometry_weight=0.0,
         appearance_weight=0.25,
         flow_preset="medium",
@@ -61,6 +63,7 @@ class DensityTeacher(Teacher):
             "k": int(k),
             "percentiles": [float(p) for p in percentiles],
             "motion_weight": float(motion_weight),
+            "direction_weight": float(direction_weight),
             "geometry_weight": float(geometry_weight),
             "appearance_weight": float(appearance_weight),
             "flow_preset": flow_preset,
@@ -73,6 +76,7 @@ class DensityTeacher(Teacher):
         }
         self.weights = {
             "motion": float(motion_weight),
+            "direction": float(direction_weight),
             "geometry": float(geometry_weight),
             "appearance": float(appearance_weight),
         }
@@ -84,6 +88,7 @@ class DensityTeacher(Teacher):
     def _column_slices(self):
         widths = {
             "motion": 2 * len(self.options["percentiles"]),
+            "direction": DIRECTION_FEATURES,
             "geometry": GEOMETRY_FEATURES,
             "appearance": len(orientation_histogram(np.zeros((2, 2), np.uint8))),
         }
@@ -99,7 +104,7 @@ class DensityTeacher(Teacher):
         """Feature columns per object under these options.
 
         Example:
-            >>> DensityTeacher(percentiles=(50, 90), appearance_weight=0).num_features
+            >>> DensityTeacher(percentiles=(50, 90), direction_weight=0, appearance_weight=0).num_features
             4
         """
         return max(s.stop for s in self.columns.values())
@@ -109,7 +114,7 @@ class DensityTeacher(Teacher):
 
         Example:
             >>> DensityTeacher(appearance_weight=0).features(np.zeros((3, 20, 20), np.uint8), [[1, 2, 2, 9, 9, 1]]).shape
-            (1, 6)
+            (1, 10)
         """
         boxes = check_boxes(boxes)
         features = np.zeros((len(boxes), self.num_features), np.float32)
@@ -124,30 +129,37 @@ class DensityTeacher(Teacher):
                 continue
             current = window[gap]
             foreground = cv2.absdiff(_smooth(current), background) > self.options["foreground_threshold"]
-            speed = self._speed(window, t, len(frames), ~foreground) if "motion" in self.columns else None
+            flow = self._flow_at(window, t, len(frames), ~foreground) if self._needs_flow else None
+            speed = None if flow is None else cv2.magnitude(np.ascontiguousarray(flow[..., 0]),
+                                                            np.ascontiguousarray(flow[..., 1]))
             for row in rows:
-                features[row] = self._object_features(current, speed, foreground, boxes[row])
+                features[row] = self._object_features(current, flow, speed, foreground, boxes[row])
         return features
 
-    def _speed(self, window, t, count, static):
+    @property
+    def _needs_flow(self):
+        return "motion" in self.columns or "direction" in self.columns
+
+    def _flow_at(self, window, t, count, static):
         gap = self.options["flow_gap"]
         if t + gap < count:
-            return self._flow(window[gap], window[2 * gap], static)
+            return self._flow.flow(window[gap], window[2 * gap], static)
         if t - gap >= 0:
-            return self._flow(window[0], window[gap], static)
-        return np.zeros(window[gap].shape, np.float32)
+            return self._flow.flow(window[0], window[gap], static)
+        return np.zeros(window[gap].shape + (2,), np.float32)
 
-    def _object_features(self, frame, speed, foreground, box):
+    def _object_features(self, frame, flow, speed, foreground, box):
         x1, y1, x2, y2 = clip_box(box[1:5], frame.shape)
         height, width = y2 - y1 + 1, x2 - x1 + 1
+        frame_height, frame_width = frame.shape
+        pixels = foreground[y1:y2 + 1, x1:x2 + 1]
         parts = []
         if "motion" in self.columns:
-            speeds = speed_percentiles(
-                speed[y1:y2 + 1, x1:x2 + 1], foreground[y1:y2 + 1, x1:x2 + 1], self.options["percentiles"]
-            )
+            speeds = speed_percentiles(speed[y1:y2 + 1, x1:x2 + 1], pixels, self.options["percentiles"])
             parts += [speeds, speeds / height]
+        if "direction" in self.columns:
+            parts += [median_flow(flow[y1:y2 + 1, x1:x2 + 1], pixels), [height, y2 / frame_height]]
         if "geometry" in self.columns:
-            frame_height, frame_width = frame.shape
             parts.append([height, width / height, (x1 + x2) / 2 / frame_width, y2 / frame_height])
         if "appearance" in self.columns:
             parts.append(orientation_histogram(frame[y1:y2 + 1, x1:x2 + 1]))
@@ -158,7 +170,7 @@ class DensityTeacher(Teacher):
 
         Example:
             >>> rng = np.random.default_rng(0)
-            >>> teacher = DensityTeacher(percentiles=(50,), appearance_weight=0)
+            >>> teacher = DensityTeacher(percentiles=(50,), direction_weight=0, appearance_weight=0)
             >>> teacher = teacher.fit([rng.normal(size=(50, 2)) for _ in range(4)])
             >>> abs(float(np.median(teacher.score(rng.normal(size=(200, 2)))))) < 0.3
             True
@@ -167,20 +179,21 @@ class DensityTeacher(Teacher):
         for array in arrays:
             self._check_features(array)
         features = np.concatenate(arrays).astype(np.float32)
+        if "direction" in self.columns:
+            direction = features[:, self.columns["direction"]]
+            self.perspective = PerspectiveScale.fit(direction[:, 2], direction[:, 3])
+        grouped = self._grouped(features)
         folds = held_out_folds([len(a) for a in arrays], self.options["folds"], self.options["k"])
         held_out = {}
         self.group_calibrations = {}
-        for group, columns in self.columns.items():
+        for group, values in grouped.items():
             raw = np.zeros(len(features))
             for train, test in folds:
-                bank = _GroupDensity.fit(features[train, columns], self.options)
-                raw[test] = bank.raw_scores(features[test, columns])
+                raw[test] = _GroupDensity.fit(values[train], self.options).raw_scores(values[test])
             self.group_calibrations[group] = RobustCalibration.fit(raw, self.options["quantile"])
             held_out[group] = raw
         self.calibration = RobustCalibration.fit(self._combine(held_out), self.options["quantile"])
-        self.densities = {
-            group: _GroupDensity.fit(features[:, columns], self.options) for group, columns in self.columns.items()
-        }
+        self.densities = {group: _GroupDensity.fit(values, self.options) for group, values in grouped.items()}
         self._fitted = True
         return self
 
@@ -188,7 +201,7 @@ class DensityTeacher(Teacher):
         """(N,) float32 calibrated scores.
 
         Example:
-            >>> teacher = DensityTeacher(percentiles=(50,), appearance_weight=0)
+            >>> teacher = DensityTeacher(percentiles=(50,), direction_weight=0, appearance_weight=0)
             >>> teacher = teacher.fit([np.random.default_rng(0).normal(size=(40, 2))] * 3)
             >>> bool(teacher.score([[9.0, 9.0]])[0] > 1)
             True
@@ -197,7 +210,7 @@ class DensityTeacher(Teacher):
         features = self._check_features(np.asarray(features, np.float32))
         if len(features) == 0:
             return np.zeros(0, np.float32)
-        raw = {group: self.densities[group].raw_scores(features[:, columns]) for group, columns in self.columns.items()}
+        raw = {group: self.densities[group].raw_scores(values) for group, values in self._grouped(features).items()}
         return self.calibration(self._combine(raw))
 
     def group_scores(self, features):
@@ -210,9 +223,18 @@ class DensityTeacher(Teacher):
         self._require_fitted()
         features = self._check_features(np.asarray(features, np.float32))
         return {
-            group: self.group_calibrations[group](self.densities[group].raw_scores(features[:, columns]))
-            for group, columns in self.columns.items()
+            group: self.group_calibrations[group](self.densities[group].raw_scores(values))
+            for group, values in self._grouped(features).items()
         }
+
+    def _grouped(self, features):
+        """{group: (N, d) the values its density is measured on}: the columns as they are, except
+        direction's flow vector, which is divided by the expected height at the box's row."""
+        grouped = {group: features[:, columns] for group, columns in self.columns.items()}
+        if "direction" in grouped:
+            direction = grouped["direction"]
+            grouped["direction"] = direction[:, :2] / self.perspective(direction[:, 3])[:, None].astype(np.float32)
+        return grouped
 
     def _combine(self, raw_by_group):
         return sum(self.weights[g] * self.group_calibrations[g](raw).astype(np.float64) for g, raw in raw_by_group.items())
@@ -227,6 +249,8 @@ class DensityTeacher(Teacher):
 
     def _fitted_state(self):
         state = self.calibration.state_dict("calibration")
+        if "direction" in self.columns:
+            state.update(self.perspective.state_dict("perspective"))
         for group in self.columns:
             state.update(self.group_calibrations[group].state_dict(f"{group}.calibration"))
             state.update(self.densities[group].state_dict(group))
@@ -234,6 +258,8 @@ class DensityTeacher(Teacher):
 
     def _load_fitted_state(self, state):
         self.calibration = RobustCalibration.from_state(state, "calibration")
+        if "direction" in self.columns:
+            self.perspective = PerspectiveScale.from_state(state, "perspective")
         self.group_calibrations = {g: RobustCalibration.from_state(state, f"{g}.calibration") for g in self.columns}
         self.densities = {g: _GroupDensity.from_state(state, g, self.options) for g in self.columns}
 

@@ -1,4 +1,4 @@
-"""Dense optical flow (OpenCV DIS) and per-object speed statistics."""
+"""Dense optical flow (OpenCV DIS) and per-object motion statistics (speed percentiles, median flow)."""
 
 import cv2
 import numpy as np
@@ -64,6 +64,17 @@ class DenseFlow:
         return flow
 
 
+def object_pixels(pixels):
+    """The object's own pixels (a bool mask of its crop), or the whole crop when the mask has fewer
+    than 4 pixels.
+
+    Example:
+        >>> int(object_pixels(np.eye(3, dtype=bool)).sum())
+        9
+    """
+    return pixels if np.count_nonzero(pixels) >= 4 else np.ones_like(pixels, dtype=bool)
+
+
 def speed_percentiles(speed, pixels, percentiles):
     """Percentiles of `speed` over the object's `pixels` (a bool mask of the same crop); over the
     whole crop when the mask has fewer than 4 pixels.
@@ -73,5 +84,16 @@ def speed_percentiles(speed, pixels, percentiles):
         >>> speed_percentiles(speed, speed >= 8, (0, 100)).tolist()
         [8.0, 15.0]
     """
-    values = speed[pixels] if np.count_nonzero(pixels) >= 4 else speed.ravel()
-    return np.percentile(values, percentiles)
+    return np.percentile(speed[object_pixels(pixels)], percentiles)
+
+
+def median_flow(flow, pixels):
+    """(dx, dy): the per-axis median of the (h, w, 2) ``flow`` crop over the object's ``pixels``
+    (the whole crop when the mask has fewer than 4 pixels).
+
+    Example:
+        >>> flow = np.zeros((4, 4, 2)); flow[2:, :, 0] = 3.0
+        >>> median_flow(flow, flow[..., 0] > 0).tolist()
+        [3.0, 0.0]
+    """
+    return np.median(flow[object_pixels(pixels)], axis=0)

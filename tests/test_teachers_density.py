@@ -62,3 +62,25 @@ def test_unfitted_teacher_and_wrong_features_are_clear_errors(fitted):
 def test_unknown_teacher_lists_the_available_ones():
     with pytest.raises(ValueError, match="unknown teacher 'knn'.*autoencoder, density"):
         build_teacher("knn")
+
+
+def test_object_crossing_at_walking_speed_is_caught_by_the_direction_group(fitted, held_out_normal):
+    frames, boxes = blob_video([{"x": 60.0, "y": 20.0, "vx": 0.0, "vy": 1.1, "w": 8, "h": 18, "value": 210.0}], seed=300)
+    crosser = fitted.features(frames, boxes)
+    groups, normal_groups = fitted.group_scores(crosser), fitted.group_scores(held_out_normal)
+    assert np.median(groups["motion"]) < np.quantile(normal_groups["motion"], 0.95)  # its speed is normal
+    assert np.median(groups["direction"]) > 2 * np.quantile(normal_groups["direction"], 0.95)
+    assert np.median(fitted.score(crosser)) > np.quantile(fitted.score(held_out_normal), 0.95)
+
+
+def test_direction_is_measured_against_the_height_people_have_at_that_row():
+    rng = np.random.default_rng(0)
+    teacher = build_teacher("density", percentiles=(50,), motion_weight=0, appearance_weight=0)
+    bottoms = rng.uniform(0.3, 1.0, 400)
+    heights = 60 * bottoms  # twice as tall at the bottom of the frame as half-way up
+    flow = np.stack([0.05 * heights * rng.choice([-1, 1], 400), np.zeros(400)], axis=1)  # 0.05 heights per step
+    teacher.fit([np.column_stack([flow, heights, bottoms])[i::4] for i in range(4)])
+    near, far = [[3.0, 0.0, 60.0, 1.0]], [[3.0, 0.0, 30.0, 0.5]]  # 3 pixels: 0.05 heights near, 0.1 far
+    sliver = [[3.0, 0.0, 6.0, 1.0]]  # a partial box at the bottom row: measured against 60 pixels, not 6
+    assert teacher.score(near)[0] < 1 < teacher.score(far)[0]
+    assert teacher.score(sliver)[0] == teacher.score(near)[0]
