@@ -4,8 +4,8 @@ Frame score of a teacher = the maximum of its map in that frame (the calibrated 
 frame's most anomalous object, 0 without objects), read back from the float16 shard maps the
 student learns from. The teachers' fusion (:mod:`pipeline.precompute.fusion`) is calibrated on
 the training shards and chosen on training video only (:mod:`pipeline.precompute.validation`:
-training frames against pseudo-anomaly frames): with ``fusion="auto"`` the candidate with the
-highest validation micro AUC (the first listed on ties), else the named one. Its test AUCs are
+training frames against pseudo-anomaly frames): with ``fusion="auto"`` the first listed candidate
+whose validation micro AUC is within :data:`VALIDATION_TIE` of the highest, else the named one. Its test AUCs are
 under ``fused``, and under ``ensemble`` as well, the name earlier reports used.
 
 Sections: ``teachers`` and ``fused`` (test AUCs, smoothed per video with a Gaussian of ``sigma``
@@ -42,6 +42,10 @@ ROC_PLOT_NAME = "validation_roc.png"
 FUSED = "fused"
 ENSEMBLE = "ensemble"
 AUTO = "auto"
+VALIDATION_TIE = 0.002
+"""Validation AUCs closer than this count as equal: where the pseudo-anomalies are easy, every
+candidate scores about 1 and what is left of the difference is a few hundred frame pairs out of
+millions, which says nothing about real anomalies; the order of the candidates decides then."""
 
 
 @dataclass
@@ -187,7 +191,8 @@ def _choose(fusions, validation, requested):
     measured = [f for f in fusions if validation[f.name]["micro_auc"] is not None]
     if not measured:
         return by_name.get(FALLBACK, fusions[0])
-    return max(measured, key=lambda f: validation[f.name]["micro_auc"])  # max keeps the first of equals
+    best = max(validation[f.name]["micro_auc"] for f in measured)
+    return next(f for f in measured if validation[f.name]["micro_auc"] >= best - VALIDATION_TIE)
 
 
 def _chosen_by(requested, validation):
@@ -195,7 +200,8 @@ def _chosen_by(requested, validation):
         return "named by the user"
     if validation["micro_auc"] is None:
         return "the default: no training and pseudo-anomaly shards to validate on"
-    return "the highest validation micro AUC (training frames against their pseudo-anomaly clips)"
+    return (f"the first candidate within {VALIDATION_TIE} of the highest validation micro AUC (training frames "
+            f"against their pseudo-anomaly clips)")
 
 
 def _aucs(per_video, labels, labelled, sigma):

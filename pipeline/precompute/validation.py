@@ -10,6 +10,11 @@ AUCs, then:
 - ``macro_auc``: the mean over source videos of the AUC of a video's own frames against its clips;
 - ``by_kind``: micro AUC of all normal frames against the clips of one kind.
 
+The pooled AUCs leave out the kinds of :data:`SCENE_DEPENDENT_KINDS` (they are still under
+``by_kind``) unless there is nothing else: a reversed clip is anomalous only where people move one
+way, and on a two-way path it is normal video, so counting it as a positive would reward the
+teachers, and the fusion chosen on this validation, for alarming on normal motion.
+
 Example:
     >>> import numpy as np
     >>> normal = {"01": np.array([0.0, 0.1, 0.2]), "02": np.array([0.1, 0.3, 0.2])}
@@ -21,6 +26,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from pipeline.metrics import smooth_scores
+
+SCENE_DEPENDENT_KINDS = ("reverse",)
+"""Pseudo-anomaly kinds that are anomalous on some scenes and normal on others."""
 
 
 def validation_metrics(normal, pseudo, sigma):
@@ -35,9 +43,10 @@ def validation_metrics(normal, pseudo, sigma):
     """
     normal, pseudo = _smoothed(normal, pseudo, sigma)
     labels, scores = pooled(normal, pseudo, sigma=0)
+    positives = _pooled_positives(pseudo)
     per_source = []
     for video in sorted(normal):
-        clips = [s for source, _, s in pseudo.values() if source == video]
+        clips = [s for source, _, s in positives.values() if source == video]
         if clips:
             per_source.append(_auc(np.concatenate([np.zeros(len(normal[video])), np.ones(sum(map(len, clips)))]),
                                    np.concatenate([normal[video], *clips])))
@@ -50,17 +59,27 @@ def validation_metrics(normal, pseudo, sigma):
 
 
 def pooled(normal, pseudo, sigma):
-    """(labels, scores) of every frame, normal frames 0 and pseudo-anomaly frames 1, smoothed per video.
+    """(labels, scores) of every frame, normal frames 0 and pseudo-anomaly frames 1, smoothed per video;
+    the clips of :data:`SCENE_DEPENDENT_KINDS` count only when there are no others.
 
     Example:
         >>> pooled({"01": np.array([0.1, 0.2])}, {"01-reverse": ("01", "reverse", np.array([0.9]))}, 0)[0].tolist()
         [0.0, 0.0, 1.0]
+        >>> clips = {"01-reverse": ("01", "reverse", np.array([0.9])), "01-skip2": ("01", "skip2", np.array([0.8]))}
+        >>> pooled({"01": np.array([0.1])}, clips, 0)[1].tolist()
+        [0.1, 0.8]
     """
     normal, pseudo = _smoothed(normal, pseudo, sigma)
+    pseudo = _pooled_positives(pseudo)
     negatives = [normal[v] for v in sorted(normal)]
     positives = [pseudo[c][2] for c in sorted(pseudo)]
     labels = np.concatenate([np.zeros(sum(map(len, negatives))), np.ones(sum(map(len, positives)))])
     return labels, np.concatenate([*negatives, *positives]) if labels.size else np.zeros(0)
+
+
+def _pooled_positives(pseudo):
+    kept = {clip: value for clip, value in pseudo.items() if value[1] not in SCENE_DEPENDENT_KINDS}
+    return kept or pseudo
 
 
 def _smoothed(normal, pseudo, sigma):
