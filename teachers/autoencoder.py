@@ -25,7 +25,7 @@ from teachers.base import Teacher, as_feature_list, held_out_folds, register_tea
 from teachers.boxes import check_boxes, indices_by_frame
 from teachers.calibration import RobustCalibration
 from teachers.crops import square_crop
-from teachers.frames import sliding_windows
+from teachers.frames import ForegroundMask, sliding_windows
 from teachers.motion import DenseFlow
 
 VIEWS = {"appearance": slice(0, 1), "motion": slice(1, 3)}
@@ -72,6 +72,9 @@ class AutoencoderTeacher(Teacher):
     motion="velocity" the flow t -> t+k as dx, dy (128 + 16 * pixels, saturating); for "speed" the
     flow speed t -> t-k and t -> t+k (16 * pixels); for "difference" |crop t - crop t-k| and
     |crop t+k - crop t|. `context` widens the crop by that fraction of its side on each side.
+    With `stabilise` the flow is measured after taking away the camera's own motion (the median
+    flow of the static background), as the density teacher does, so a shaking camera does not
+    move every object.
     Training runs `steps` Adam steps of `batch_size` objects per auto-encoder on CPU, seeded.
     `threads` sets torch's thread count during fit/score and restores it after (None leaves it as
     it is); 1 by default because these small convolutions gain nothing from more threads and
@@ -100,6 +103,7 @@ class AutoencoderTeacher(Teacher):
         calibration_folds=5,
         quantile=0.95,
         threads=1,
+        stabilise=True,
         seed=0,
     ):
         if motion not in MOTION_VIEWS:
@@ -122,6 +126,7 @@ class AutoencoderTeacher(Teacher):
             "calibration_folds": int(calibration_folds),
             "quantile": float(quantile),
             "threads": None if threads is None else int(threads),
+            "stabilise": bool(stabilise),
             "seed": int(seed),
         }
         self.weights = {"appearance": float(appearance_weight), "motion": float(motion_weight)}
@@ -143,31 +148,33 @@ class AutoencoderTeacher(Teacher):
         if len(boxes) == 0:
             return crops
         rows_of_frame = indices_by_frame(boxes, len(frames))
+        foreground_of = ForegroundMask(frames) if self._flow is not None and self.options["stabilise"] else None
         for t, window in sliding_windows(frames, k):
             rows = rows_of_frame[t]
             if len(rows) == 0:
                 continue
-            motion = self._motion_images(window, t, len(frames))
+            static = None if foreground_of is None else ~foreground_of(window[k])
+            motion = self._motion_images(window, t, len(frames), static)
             for row in rows:
                 crops[row] = [
                     square_crop(image, boxes[row, 1:5], size, self.options["context"]) for image in (window[k], *motion)
                 ]
         return crops
 
-    def _motion_images(self, window, t, count):
+    def _motion_images(self, window, t, count, static):
         k = self.options["k"]
         before, now, after = window[0], window[k], window[2 * k]
         # At the ends of the video the clamped neighbour is too close: use the other side.
         has_before, has_after = t - k >= 0, t + k < count
         if self.options["motion"] == "velocity":
             if has_after or not has_before:
-                displacement = self._flow.flow(now, after)
+                displacement = self._flow.flow(now, after, static)
             else:
-                displacement = -self._flow.flow(now, before)
+                displacement = -self._flow.flow(now, before, static)
             return _to_uint8(displacement[..., 0], 128), _to_uint8(displacement[..., 1], 128)
         before, after = (before if has_before else after), (after if has_after else before)
         if self.options["motion"] == "speed":
-            return tuple(_to_uint8(self._flow(now, other), 0) for other in (before, after))
+            return tuple(_to_uint8(self._flow(now, other, static), 0) for other in (before, after))
         return cv2.absdiff(now, before), cv2.absdiff(after, now)
 
     def fit(self, feature_arrays):

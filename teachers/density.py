@@ -18,7 +18,7 @@ from teachers.appearance import orientation_histogram
 from teachers.base import Teacher, as_feature_list, held_out_folds, register_teacher
 from teachers.boxes import check_boxes, clip_box, indices_by_frame
 from teachers.calibration import RobustCalibration
-from teachers.frames import median_background, sliding_windows
+from teachers.frames import ForegroundMask, sliding_windows
 from teachers.motion import DenseFlow, median_flow, speed_percentiles
 from teachers.perspective import PerspectiveScale
 
@@ -122,13 +122,13 @@ class DensityTeacher(Teacher):
             return features
         rows_of_frame = indices_by_frame(boxes, len(frames))
         gap = self.options["flow_gap"]
-        background = _smooth(median_background(frames))
+        foreground_of = ForegroundMask(frames, self.options["foreground_threshold"])
         for t, window in sliding_windows(frames, gap):
             rows = rows_of_frame[t]
             if len(rows) == 0:
                 continue
             current = window[gap]
-            foreground = cv2.absdiff(_smooth(current), background) > self.options["foreground_threshold"]
+            foreground = foreground_of(current)
             flow = self._flow_at(window, t, len(frames), ~foreground) if self._needs_flow else None
             speed = None if flow is None else cv2.magnitude(np.ascontiguousarray(flow[..., 0]),
                                                             np.ascontiguousarray(flow[..., 1]))
@@ -292,7 +292,3 @@ class _GroupDensity:
     def from_state(cls, state, prefix, options):
         arrays = [np.asarray(state[f"{prefix}.{key}"], np.float32) for key in ("mean", "std", "bank")]
         return cls(*arrays, options["k"])
-
-
-def _smooth(frame):
-    return cv2.GaussianBlur(frame, (3, 3), 0)

@@ -7,6 +7,7 @@ except the background's subsample.
 
 from collections import deque
 
+import cv2
 import numpy as np
 
 
@@ -41,6 +42,33 @@ def median_background(frames, max_samples=60):
     indices = np.unique(np.linspace(0, len(frames) - 1, min(max_samples, len(frames))).round())
     sample = np.stack([check_frame(frames[int(i)], int(i)) for i in indices])
     return np.median(sample, axis=0).astype(np.uint8)
+
+
+class ForegroundMask:
+    """Pixels that differ from the video's median background by more than ``threshold`` grey levels,
+    both lightly blurred first (sensor noise and JPEG blocks stay below the threshold).
+
+    The complement is the static scene: the teachers take the camera's own motion (a shake) to be
+    the median optical flow there.
+
+    Example:
+        >>> frames = np.full((5, 8, 8), 100, np.uint8); frames[2, 2:5, 2:5] = 200
+        >>> mask = ForegroundMask(frames)(frames[2])
+        >>> bool(mask[3, 3]), bool(mask[7, 7]), bool(ForegroundMask(frames)(frames[0]).any())
+        (True, False, False)
+    """
+
+    def __init__(self, frames, threshold=20):
+        self.background = _blur(median_background(frames))
+        self.threshold = float(threshold)
+
+    def __call__(self, frame):
+        """(H, W) bool: True on the foreground of ``frame``."""
+        return cv2.absdiff(_blur(frame), self.background) > self.threshold
+
+
+def _blur(frame):
+    return cv2.GaussianBlur(frame, (3, 3), 0)
 
 
 def sliding_windows(frames, radius):

@@ -59,3 +59,18 @@ def test_bad_options_and_features_are_clear_errors(fitted):
         build_teacher("autoencoder", motion="optical")
     with pytest.raises(ValueError, match=r"expected \(N, 3, 32, 32\)"):
         fitted.score(np.zeros((2, 3, 16, 16), np.uint8))
+
+
+def test_a_shaking_camera_does_not_move_a_standing_object():
+    frames, boxes = blob_video([{"x": 60.0, "y": 40.0, "vx": 0.0, "vy": 0.0, "w": 8, "h": 18, "value": 210.0}], seed=5)
+    shifts = np.random.default_rng(5).integers(-3, 4, (len(frames), 2))
+    shaken = np.stack([np.roll(frame, tuple(shift), axis=(0, 1)) for frame, shift in zip(frames, shifts)])
+    shaken_boxes = boxes.copy()
+    shaken_boxes[:, [1, 3]] += shifts[boxes[:, 0].astype(int), 1:2]
+    shaken_boxes[:, [2, 4]] += shifts[boxes[:, 0].astype(int), 0:1]
+
+    def motion(stabilise):
+        crops = build_teacher("autoencoder", stabilise=stabilise).features(shaken, shaken_boxes)
+        return np.abs(crops[:, 1:, 8:24, 8:24].astype(np.float64) - 128).mean()  # 0 = no displacement
+
+    assert motion(True) < 4 < 8 < motion(False)
