@@ -65,7 +65,8 @@ def test_unknown_teacher_lists_the_available_ones():
 
 
 def test_object_crossing_at_walking_speed_is_caught_by_the_direction_group(fitted, held_out_normal):
-    frames, boxes = blob_video([{"x": 60.0, "y": 20.0, "vx": 0.0, "vy": 1.1, "w": 8, "h": 18, "value": 210.0}], seed=300)
+    crossing = {"x": 60.0, "y": 20.0, "vx": 0.0, "vy": 1.1, "w": 8, "h": 18, "value": 210.0}  # walkers go sideways
+    frames, boxes = blob_video([crossing], seed=300)
     crosser = fitted.features(frames, boxes)
     groups, normal_groups = fitted.group_scores(crosser), fitted.group_scores(held_out_normal)
     assert np.median(groups["motion"]) < np.quantile(normal_groups["motion"], 0.95)  # its speed is normal

@@ -5,8 +5,8 @@ frame's most anomalous object, 0 without objects), read back from the float16 sh
 student learns from. The teachers' fusion (:mod:`pipeline.precompute.fusion`) is calibrated on
 the training shards and chosen on training video only (:mod:`pipeline.precompute.validation`:
 training frames against pseudo-anomaly frames): with ``fusion="auto"`` the first listed candidate
-whose validation micro AUC is within :data:`VALIDATION_TIE` of the highest, else the named one. Its test AUCs are
-under ``fused``, and under ``ensemble`` as well, the name earlier reports used.
+whose validation micro AUC is within :data:`VALIDATION_TIE` of the highest, else the named one.
+Its test AUCs are under ``fused``, and under ``ensemble`` as well, the name earlier reports used.
 
 Sections: ``teachers`` and ``fused`` (test AUCs, smoothed per video with a Gaussian of ``sigma``
 frames; the same unsmoothed under ``unsmoothed``), ``validation`` (per teacher and for the
