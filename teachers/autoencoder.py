@@ -74,7 +74,9 @@ class AutoencoderTeacher(Teacher):
     |crop t+k - crop t|. `context` widens the crop by that fraction of its side on each side.
     With `stabilise` the flow is measured after taking away the camera's own motion (the median
     flow of the static background), as the density teacher does, so a shaking camera does not
-    move every object.
+    move every object. It is off by default: on the synthetic scene with camera shake it raised
+    this teacher's micro AUC from 0.737 to 0.840, but on Ped2 (a fixed camera, whose background
+    flow has a median of 0.05 pixels) it lowered it from 0.923 to 0.881.
     Training runs `steps` Adam steps of `batch_size` objects per auto-encoder on CPU, seeded.
     `threads` sets torch's thread count during fit/score and restores it after (None leaves it as
     it is); 1 by default because these small convolutions gain nothing from more threads and
@@ -103,7 +105,7 @@ class AutoencoderTeacher(Teacher):
         calibration_folds=5,
         quantile=0.95,
         threads=1,
-        stabilise=True,
+        stabilise=False,
         seed=0,
     ):
         if motion not in MOTION_VIEWS:
