@@ -76,7 +76,8 @@ class AutoencoderTeacher(Teacher):
     flow of the static background), as the density teacher does, so a shaking camera does not
     move every object. It is off by default: on the synthetic scene with camera shake it raised
     this teacher's micro AUC from 0.737 to 0.840, but on Ped2 (a fixed camera, whose background
-    flow has a median of 0.05 pixels) it lowered it from 0.923 to 0.881.
+    flow has a median of 0.05 pixels) it lowered it from 0.923 to 0.881 (a choice made on Ped2
+    test labels).
     Training runs `steps` Adam steps of `batch_size` objects per auto-encoder on CPU, seeded.
     `threads` sets torch's thread count during fit/score and restores it after (None leaves it as
     it is); 1 by default because these small convolutions gain nothing from more threads and
