@@ -8,7 +8,8 @@ import torch
 from student.allocator import keep_freed_memory
 from student.cpu_features import cpu_has_native_bf16
 from student.networks.layers import fold_batch_norms
-from student.preprocessing import TRIPLET_OFFSETS, resize_frames, triplet_indices, triplets_to_input
+from student.preprocessing import (
+    TRIPLET_OFFSETS, opencv_on_calling_thread, resize_frames, triplet_indices, triplets_to_input)
 from student.scales import SCALES
 from student.target_transforms import to_teacher_units
 
@@ -91,7 +92,8 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
 
     Each frame is resized once; frame t is scored from frames t-3, t, t+3, clamped to the first
     and last frame. Memory stays bounded by ``batch_size`` whatever the stream's length; a chunk
-    is yielded as soon as the frames 3 ahead of it have arrived. ``device`` and ``dtype`` default
+    is yielded as soon as the frames 3 ahead of it have arrived; OpenCV resizes on this thread
+    meanwhile (:func:`~student.preprocessing.opencv_on_calling_thread`). ``device`` and ``dtype`` default
     to those of the model's parameters (see :func:`prepare_for_inference`). Scores and maps come
     from the head at ``scale`` (see :func:`maps_to_scores`); the (s, s) maps cover the whole frame
     (resize them to the frame's size for localisation).
@@ -130,18 +132,19 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
         return ScoredFrames(int(next_frame), frame_scores.cpu().numpy(),
                             maps.cpu().numpy() if return_maps else None)
 
-    for frame in frames:
-        pending.append(frame)
-        received += 1
-        if received - lookahead - next_frame >= batch_size:
-            chunk = score(next_frame + batch_size, total=received)
-            next_frame += batch_size
+    with opencv_on_calling_thread():
+        for frame in frames:
+            pending.append(frame)
+            received += 1
+            if received - lookahead - next_frame >= batch_size:
+                chunk = score(next_frame + batch_size, total=received)
+                next_frame += batch_size
+                yield chunk
+        while next_frame < received:
+            stop = min(next_frame + batch_size, received)
+            chunk = score(stop, total=received)
+            next_frame = stop
             yield chunk
-    while next_frame < received:
-        stop = min(next_frame + batch_size, received)
-        chunk = score(stop, total=received)
-        next_frame = stop
-        yield chunk
 
 
 def frame_scores(model, frames, batch_size=64, return_maps=False, device=None, dtype=None, scale=FRAME_SCORE_SCALE):

@@ -138,3 +138,27 @@ def test_scoring_keeps_freed_memory_in_the_process_on_glibc():
     from student.allocator import keep_freed_memory
 
     assert keep_freed_memory() is True
+
+
+def test_opencv_resizes_on_the_scoring_thread_while_scoring_and_gets_its_threads_back(model):
+    import cv2
+
+    cv2.setNumThreads(2)
+    seen = []
+
+    def frames():
+        for frame in _video(12):
+            seen.append(cv2.getNumThreads())
+            yield frame
+
+    try:
+        chunks = iter_frame_scores(model, frames(), batch_size=4)
+        next(chunks)
+        assert cv2.getNumThreads() == 1, "OpenCV's pool must stay idle while the network runs"
+        list(chunks)
+        assert set(seen) == {1}
+        assert cv2.getNumThreads() == 2
+        next(iter_frame_scores(model, frames(), batch_size=4))  # a stream left unfinished, then dropped
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(-1)

@@ -19,7 +19,8 @@ def _maps(batch, teachers, value=0.0, seed=None):
 
 
 @pytest.mark.parametrize("size, input_size",
-                         [("fast", None), ("fast", (64, 96)), ("accurate", None), ("paper", (96, 144))])
+                         [("fast", None), ("fast", (64, 96)), ("accurate", None), ("separable", None),
+                          ("separable", (64, 96)), ("paper", (96, 144))])
 def test_each_size_outputs_maps_at_1_4_16_per_teacher(size, input_size):
     model = build_student(size, ["motion", "appearance"], input_size)
     height, width = model.config["input_size"]
@@ -45,6 +46,28 @@ def test_fast_size_stays_within_its_cpu_budget_of_30_mflop_per_frame():
     with FlopCounterMode(display=False) as counter:
         model(torch.zeros(1, 3, 80, 120))
     assert counter.get_total_flops() <= 30e6
+
+
+def test_separable_size_has_a_third_of_fasts_arithmetic_and_folds_exactly():
+    from student.networks.layers import fold_batch_norms
+
+    def flops(model):
+        with FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, 3, 80, 120))
+        return counter.get_total_flops()
+
+    separable = build_student("separable", 2)
+    assert flops(separable) <= flops(build_student("fast", 2)) / 3
+    for module in separable.modules():  # batch norms away from their defaults, so folding has work to do
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    separable.eval()
+    x = torch.rand(2, 3, 80, 120)
+    before = separable(x)[16]
+    folded = fold_batch_norms(separable)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert torch.allclose(folded(x)[16], before, atol=1e-5)
 
 
 def test_unknown_size_and_bad_teachers_raise_clear_errors():

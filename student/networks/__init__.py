@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from student.networks.fast import FastStudent
+from student.networks.fast import FastStudent, SeparableStudent
 from student.networks.paper import PaperStudent
 from student.target_transforms import DEFAULT_TARGET_TRANSFORM, check_target_transform
 
@@ -21,6 +21,8 @@ STUDENT_SIZES = {
     "fast": StudentSize(FastStudent, (80, 120), "small strided CNN for CPU throughput (default)"),
     "accurate": StudentSize(FastStudent, (120, 180), "the fast CNN at 120x180 input: Ped2's accuracy target, "
                                                       "2.25x fast's arithmetic"),
+    "separable": StudentSize(SeparableStudent, (80, 120), "fast with depthwise-separable convolutions: about "
+                                                          "a quarter of its arithmetic"),
     "paper": StudentSize(PaperStudent, (240, 360), "~4.4M-parameter conv. transformer as in the paper (GPUs)"),
 }
 DEFAULT_SIZE = "fast"
