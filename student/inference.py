@@ -1,4 +1,5 @@
 """Scoring frames with a trained student: streaming, batched, t-3/t/t+3 triplets clamped at the video's borders."""
+import contextlib
 import copy
 from typing import NamedTuple
 
@@ -81,7 +82,11 @@ def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity"):
         >>> maps_to_scores(maps)[0].tolist()
         [0.0, 1.0]
     """
-    combined = to_teacher_units(maps[scale].float(), target_transform).mean(dim=1)
+    values = maps[scale].float()
+    if values.device.type == "cpu":  # numpy: a batch of one frame spends less time in these few calls
+        combined = to_teacher_units(values.numpy(), target_transform).mean(axis=1)
+        return torch.from_numpy(combined.max(axis=(1, 2))), torch.from_numpy(combined)
+    combined = to_teacher_units(values, target_transform).mean(dim=1)
     return combined.amax(dim=(1, 2)), combined
 
 
@@ -92,8 +97,9 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
 
     Each frame is resized once; frame t is scored from frames t-3, t, t+3, clamped to the first
     and last frame. Memory stays bounded by ``batch_size`` whatever the stream's length; a chunk
-    is yielded as soon as the frames 3 ahead of it have arrived; OpenCV resizes on this thread
-    meanwhile (:func:`~student.preprocessing.opencv_on_calling_thread`). ``device`` and ``dtype`` default
+    is yielded as soon as the frames 3 ahead of it have arrived. OpenCV resizes on this thread
+    meanwhile (:func:`~student.preprocessing.opencv_on_calling_thread`), unless the model's
+    ``threads_spin(batch_size)`` says its threads sleep between calls. ``device`` and ``dtype`` default
     to those of the model's parameters (see :func:`prepare_for_inference`). Scores and maps come
     from the head at ``scale`` (see :func:`maps_to_scores`); the (s, s) maps cover the whole frame
     (resize them to the frame's size for localisation).
@@ -132,7 +138,9 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
         return ScoredFrames(int(next_frame), frame_scores.cpu().numpy(),
                             maps.cpu().numpy() if return_maps else None)
 
-    with opencv_on_calling_thread():
+    # OpenCV keeps to this thread unless the runner's threads sleep between calls at this batch size
+    spinning = getattr(model, "threads_spin", lambda size: True)(batch_size)
+    with opencv_on_calling_thread() if spinning else contextlib.nullcontext():
         for frame in frames:
             pending.append(frame)
             received += 1
