@@ -89,7 +89,8 @@ def triplet_indices(frame_indices, num_frames, offsets=TRIPLET_OFFSETS):
         [[0, 0, 3], [2, 5, 8], [6, 9, 9]]
     """
     frame_indices = np.asarray(frame_indices, dtype=np.int64)
-    return np.clip(frame_indices[:, None] + np.asarray(offsets, dtype=np.int64), 0, num_frames - 1)
+    # minimum/maximum rather than np.clip: a third of its cost on the few indices of one batch
+    return np.minimum(np.maximum(frame_indices[:, None] + np.asarray(offsets, dtype=np.int64), 0), num_frames - 1)
 
 
 def triplets_to_input(frames, indices, dtype=torch.float32, channels_last=True, device=None):

@@ -162,3 +162,18 @@ def test_opencv_resizes_on_the_scoring_thread_while_scoring_and_gets_its_threads
         assert cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(-1)
+
+
+@pytest.mark.parametrize("transform", ["capped-log1p", "log1p", "identity"])
+def test_frame_scores_from_cpu_maps_equal_the_torch_formula(transform):
+    from student.target_transforms import to_teacher_units
+
+    maps = {s: 3 * torch.randn(5, 2, s, s, generator=torch.Generator().manual_seed(s)) for s in (1, 4, 16)}
+    scores, combined = maps_to_scores(maps, target_transform=transform)
+    expected = to_teacher_units(maps[16], transform).mean(dim=1)
+    assert torch.is_tensor(scores) and torch.is_tensor(combined)
+    torch.testing.assert_close(combined, expected)
+    torch.testing.assert_close(scores, expected.amax(dim=(1, 2)))
+    as_array = to_teacher_units(maps[16].numpy(), transform)
+    assert isinstance(as_array, np.ndarray)
+    np.testing.assert_allclose(as_array, to_teacher_units(maps[16], transform).numpy(), rtol=1e-6)
