@@ -206,8 +206,9 @@ def stop_on_ctrl_c():
 @click.option("--out", "run", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Run folder: student.pt, train_log.json, train_log.tsv, train_metrics.json.")
 @click.option("--size", default=None, metavar="NAME",
-              help="Student size: fast (CPU speed), accurate (fast's network at 120x180, for accuracy on CPUs) or "
-                   "paper (GPU)  [default: fast]; a resumed checkpoint must be of it.")
+              help="Student size: fast (CPU speed), accurate (fast's network at 120x180, for accuracy on CPUs), "
+                   "separable (fast with depthwise-separable convolutions: faster, less accurate) or paper (GPU)  "
+                   "[default: fast]; a resumed checkpoint must be of it.")
 @click.option("--epochs", default=DEFAULT_EPOCHS, show_default=True, type=click.IntRange(min=1),
               help="Total epochs (with --resume, including those already done).")
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(min=1))
