@@ -157,7 +157,7 @@ def test_the_student_input_must_be_the_shards_frame_size(tiny_shards, tmp_path):
 
 def test_unknown_teachers_and_sizes_are_one_line(tiny_shards, tmp_path):
     check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--teachers", "motion"), "density, autoencoder")
-    check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--size", "huge"), "fast, accurate, paper")
+    check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--size", "huge"), "fast, accurate, separable, paper")
 
 
 def test_a_damaged_shard_is_named(tiny_shards, tmp_path):
