@@ -94,7 +94,7 @@ class ShardTrainingSet(Dataset):
             pseudo = open_shards(self.root, PSEUDO_SPLIT, verify_checksums=verify_checksums, require_complete=False)
             if not pseudo:
                 raise FastaedError(f"{self.root}: holds no pseudo-anomaly clips: precompute them with `fastaed "
-                                   f"precompute-teachers --pseudo-anomalies skip2,skip4,reverse,patch`, or train "
+                                   f"precompute-teachers --pseudo-anomalies skip2,skip4,reverse,patch,cross`, or train "
                                    f"without them (--pseudo-anomalies false)")
             self.shards += pseudo
         available, self.frame_size, self.map_size = _common_layout(self.root, manifest, self.shards)

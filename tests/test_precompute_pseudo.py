@@ -41,6 +41,33 @@ def test_patch_pastes_one_moving_inverted_rectangle_and_leaves_the_rest():
     assert not np.array_equal(clip, pseudo_frames(frames, "patch", "02")), "the seed ignores the video id"
 
 
+def walkway(count=60, size=(60, 90)):
+    """Textured 8x5 blobs walking right along a horizontal walkway, at 1.5 pixels per frame."""
+    rng = np.random.default_rng(3)
+    frames = np.tile(np.linspace(60, 110, size[1]).astype(np.uint8), (count, size[0], 1))
+    blob = rng.integers(180, 250, (8, 5)).astype(np.uint8)
+    for t in range(count):
+        for row, start in ((20, 0), (34, 30), (46, 55)):
+            left = int(start + 1.5 * t) % (size[1] - 5)
+            frames[t, row:row + 8, left:left + 5] = blob
+    return frames
+
+
+def test_cross_moves_one_of_the_videos_objects_across_the_way_things_move():
+    frames = walkway()
+    clip = pseudo_frames(frames, "cross", "01")
+    assert clip.shape == frames.shape and clip.dtype == np.uint8
+    centres = []
+    for t in range(len(clip)):
+        rows, cols = np.nonzero(clip[t] != frames[t])
+        assert len(rows), f"frame {t} has no pasted object"
+        assert np.ptp(rows) < 12 and np.ptp(cols) < 12, "more than one object's worth of pixels changed"
+        centres.append((rows.mean(), cols.mean()))
+    steps = np.abs(np.diff(np.array(centres), axis=0)).mean(axis=0)
+    assert steps[0] > 0.7 and steps[1] < 0.5 * steps[0], f"it moves {steps} (rows, cols) per frame, not across"
+    np.testing.assert_array_equal(clip, pseudo_frames(frames, "cross", "01"))
+
+
 def test_long_videos_give_clips_of_at_most_max_frames():
     frames = moving_dot(count=MAX_FRAMES + 50)
     for kind in KINDS:
@@ -53,7 +80,7 @@ def test_bad_frames_and_kinds_are_refused():
         pseudo_frames(np.zeros((4, 8, 8), np.float32), "skip2", "01")
     with pytest.raises(ValueError, match="unknown pseudo-anomaly kind"):
         pseudo_frames(moving_dot(), "slow", "01")
-    with pytest.raises(ValueError, match="skip2, skip4, reverse, patch"):
+    with pytest.raises(ValueError, match="skip2, skip4, reverse, patch, cross"):
         parse_kinds("skip2,sideways")
     assert parse_kinds("none") == () and parse_kinds("skip4, skip4,patch") == ("skip4", "patch")
 

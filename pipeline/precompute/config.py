@@ -19,7 +19,7 @@ DEFAULT_TEACHERS = ("density", "autoencoder")
 DEFAULT_FOLDS = 4
 DEFAULT_DETECTOR = "foreground"
 DEFAULT_LINK_RADIUS = 4
-DEFAULT_PSEUDO_ANOMALIES = ("skip2", "skip4", "reverse", "patch")
+DEFAULT_PSEUDO_ANOMALIES = ("skip2", "skip4", "reverse", "patch", "cross")
 """Pseudo-anomaly clips made from each training video (:mod:`pipeline.precompute.pseudo`)."""
 DEFAULT_SIGMA = 3.0
 """Gaussian smoothing (in frames) of the frame scores in report.json."""

@@ -12,6 +12,10 @@ Kinds:
 - ``reverse``: the frames backwards, so everything moves the wrong way.
 - ``patch``: a foreign object pasted in: a crop of the scene, turned a quarter and with its
   grey levels inverted, gliding across the frames and bouncing off the borders.
+- ``cross``: one of the video's own moving objects (its foreground blob, cut out with its mask)
+  gliding across the scene at the video's typical speed, at right angles to the way things
+  there move (the main axis of the optical flow of the foreground), bouncing off the borders: a
+  normal-looking object going where nobody goes, as a person crossing a walkway does.
 
 Every clip is at most :data:`MAX_FRAMES` long and fully determined by the source video's frames,
 its id and the kind.
@@ -20,17 +24,20 @@ Example:
     >>> import numpy as np
     >>> frames = np.zeros((40, 24, 32), np.uint8)
     >>> [len(pseudo_frames(frames, kind, "01")) for kind in KINDS]
-    [20, 10, 40, 40]
+    [20, 10, 40, 40, 40]
 """
 import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from pipeline.precompute.config import short_hash
 from pipeline.shards.format import PSEUDO_SPLIT
+from teachers.frames import ForegroundMask
+from teachers.motion import DenseFlow
 
-KINDS = ("skip2", "skip4", "reverse", "patch")
+KINDS = ("skip2", "skip4", "reverse", "patch", "cross")
 MAX_FRAMES = 120
 """The longest clip made from one video (long videos give one clip from a seeded start)."""
 
@@ -133,8 +140,10 @@ def pseudo_clip(frames, kind, source_id):
     elif kind == "reverse":
         sources = sources[::-1]
         clip = frames[sources]
-    else:
+    elif kind == "patch":
         clip = _with_pasted_patch(frames, rng)
+    else:
+        clip = _with_crossing_object(frames, rng)
     if len(clip) > MAX_FRAMES:
         start = int(rng.integers(0, len(clip) - MAX_FRAMES + 1))
         clip, sources = clip[start:start + MAX_FRAMES], sources[start:start + MAX_FRAMES]
@@ -154,17 +163,80 @@ def _with_pasted_patch(frames, rng):
     angle = rng.uniform(0, 2 * np.pi)
     position = np.array([rng.uniform(0, height - patch_h), rng.uniform(0, width - patch_w)])
     velocity = speed * np.array([np.sin(angle), np.cos(angle)])
+    return _glide(frames, patch, np.ones(patch.shape, bool), position, velocity)
+
+
+def _glide(frames, patch, mask, position, velocity):
+    """``frames`` with the ``mask`` ed pixels of ``patch`` pasted at ``position`` (top, left), moving by
+    ``velocity`` (rows, columns) per frame and bouncing off the borders."""
+    count, height, width = frames.shape
+    patch_h, patch_w = patch.shape
     limits = np.array([height - patch_h, width - patch_w], float)
+    position, velocity = np.array(position, float), np.array(velocity, float)
     clip = frames.copy()
     for t in range(count):
         y, x = (int(round(v)) for v in position)
-        clip[t, y:y + patch_h, x:x + patch_w] = patch
+        region = clip[t, y:y + patch_h, x:x + patch_w]
+        region[mask] = patch[mask]
         position = position + velocity
         for axis in range(2):  # bounce off the borders
             if not 0 <= position[axis] <= limits[axis]:
                 velocity[axis] = -velocity[axis]
                 position[axis] = np.clip(position[axis], 0, limits[axis])
     return clip
+
+
+def _with_crossing_object(frames, rng):
+    count, height, width = frames.shape
+    foreground_of = ForegroundMask(frames)
+    flows = _foreground_flow(frames, foreground_of)
+    if len(flows) >= 20:
+        # the main axis of the foreground's motion; the object crosses it at right angles
+        _, axes = np.linalg.eigh(flows.T @ flows)
+        main_axis = axes[:, 1]
+        direction = np.array([main_axis[0], -main_axis[1]])  # (dx, dy) turned a quarter, as (rows, columns)
+        speed = float(np.median(np.hypot(flows[:, 0], flows[:, 1])))
+    else:
+        angle = rng.uniform(0, 2 * np.pi)
+        direction, speed = np.array([np.sin(angle), np.cos(angle)]), height / 120
+    patch, mask = _moving_object(frames, foreground_of, rng)
+    patch_h, patch_w = patch.shape
+    velocity = direction * rng.choice([-1.0, 1.0]) * max(speed, height / 240)
+    position = [rng.uniform(0, height - patch_h), rng.uniform(0, width - patch_w)]
+    return _glide(frames, patch, mask, position, velocity)
+
+
+def _foreground_flow(frames, foreground_of, pairs=8):
+    """(N, 2) optical flow vectors (dx, dy per frame) of the moving foreground pixels of a few
+    evenly spaced pairs of consecutive frames."""
+    flow_of = DenseFlow("medium")
+    vectors = []
+    for t in np.unique(np.linspace(0, len(frames) - 2, min(pairs, len(frames) - 1)).round().astype(int)):
+        foreground = foreground_of(frames[t])
+        flow = flow_of.flow(frames[t], frames[t + 1], ~foreground)[foreground]
+        vectors.append(flow[np.hypot(flow[:, 0], flow[:, 1]) > 0.25])
+    return np.concatenate(vectors) if vectors else np.zeros((0, 2), np.float32)
+
+
+def _moving_object(frames, foreground_of, rng):
+    """A (patch, mask) cut from the largest foreground blob of a person's size (2-40% of the frame
+    height) in a few frames; a plain crop of the scene when no frame has one."""
+    count, height, width = frames.shape
+    best = None
+    for t in rng.choice(count, min(count, 10), replace=False):
+        blobs, _ = ndimage.label(ndimage.binary_closing(foreground_of(frames[t]), iterations=2))
+        for label, (rows, cols) in enumerate(ndimage.find_objects(blobs), start=1):
+            size = rows.stop - rows.start
+            if not 0.02 * height <= size <= 0.4 * height or cols.stop - cols.start >= width // 2:
+                continue
+            mask = blobs[rows, cols] == label
+            if best is None or mask.sum() > best[1].sum():
+                best = (frames[t, rows, cols].copy(), mask)
+    if best is None:
+        side = max(2, height // 8)
+        top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+        return frames[0, top:top + side, left:left + side].copy(), np.ones((side, side), bool)
+    return best
 
 
 def _seed(source_id, kind):
