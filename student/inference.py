@@ -8,6 +8,7 @@ import torch
 
 from student.allocator import keep_freed_memory
 from student.cpu_features import cpu_has_native_bf16
+from student.fusion import Fusion
 from student.networks.layers import fold_batch_norms
 from student.preprocessing import (
     TRIPLET_OFFSETS, opencv_on_calling_thread, resize_frames, triplet_indices, triplets_to_input)
@@ -69,25 +70,50 @@ def native_bf16(device="cpu", flags=None):
     return cpu_has_native_bf16(flags) and torch.backends.mkldnn.is_available()
 
 
-def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity"):
+def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity", fusion=None, teachers=None):
     """Frame scores (B,) and the teacher-averaged map (B, s, s) from a student's output, in teacher units.
 
-    The maps are mapped back through the student's ``target_transform``, the teachers' maps
-    averaged (their scores are calibrated to a common scale), and the frame score is the largest
-    cell of that map, as for the teachers' own ensemble.
+    The maps are mapped back through the student's ``target_transform``. The frame score combines
+    the per-teacher maps as the teachers' own fusion combines theirs: ``fusion`` is a
+    :class:`student.fusion.Fusion` over ``teachers`` (the student's head order), so the student's
+    frame scores live on the fused teachers' scale; without one it is the largest cell of the
+    averaged map. The averaged map (for localisation) stays in teacher units either way.
 
     Example:
         >>> maps = {16: torch.zeros(2, 2, 16, 16)}
         >>> maps[16][1, 0, 3, 4] = 2.0
         >>> maps_to_scores(maps)[0].tolist()
         [0.0, 1.0]
+        >>> sum_of_maxima = Fusion("sum", 0.999, {"a": (0.0, 4.0), "b": (0.0, 1.0)})
+        >>> maps_to_scores(maps, fusion=sum_of_maxima, teachers=["a", "b"])[0].tolist()
+        [0.0, 0.5]
     """
     values = maps[scale].float()
-    if values.device.type == "cpu":  # numpy: a batch of one frame spends less time in these few calls
-        combined = to_teacher_units(values.numpy(), target_transform).mean(axis=1)
+    if fusion is None and values.device.type != "cpu":
+        combined = to_teacher_units(values, target_transform).mean(dim=1)
+        return combined.amax(dim=(1, 2)), combined
+    # numpy: a batch of one frame spends less time in these few calls
+    values = to_teacher_units(values.cpu().numpy(), target_transform)
+    combined = values.mean(axis=1)
+    if fusion is None:
         return torch.from_numpy(combined.max(axis=(1, 2))), torch.from_numpy(combined)
-    combined = to_teacher_units(values, target_transform).mean(dim=1)
-    return combined.amax(dim=(1, 2)), combined
+    scores = fusion.frame_scores({name: values[:, k] for k, name in enumerate(teachers)})
+    return torch.from_numpy(scores.astype(np.float32)), torch.from_numpy(combined)
+
+
+def scoring_fusion(config):
+    """The :class:`student.fusion.Fusion` a student's ``config`` scores with, or None (the mean map).
+
+    Students trained on shards whose report names a fusion keep it under ``config["fusion"]``.
+
+    Example:
+        >>> scoring_fusion({"teachers": ["a"], "fusion": {"combination": "mean_map"}}).name
+        'mean_map'
+        >>> scoring_fusion({"teachers": ["a"]}) is None
+        True
+    """
+    values = config.get("fusion")
+    return None if values is None else Fusion.from_dict(values).restricted_to(config["teachers"])
 
 
 @torch.inference_mode()
@@ -120,6 +146,7 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
     input_size = tuple(model.config["input_size"])
     channels_last = getattr(model, "input_channels_last", True)
     target_transform = model.config["target_transform"]
+    fusion, teachers = scoring_fusion(model.config), model.config["teachers"]
     lookahead = max(TRIPLET_OFFSETS)
     lookbehind = -min(TRIPLET_OFFSETS)
     window, window_start, pending, next_frame, received = None, 0, [], 0, 0
@@ -132,7 +159,7 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
             pending = []
         rows = triplet_indices(np.arange(next_frame, stop), total) - window_start
         x = triplets_to_input(window, rows, dtype, channels_last, device)
-        frame_scores, maps = maps_to_scores(model(x), scale, target_transform)
+        frame_scores, maps = maps_to_scores(model(x), scale, target_transform, fusion, teachers)
         keep_from = max(0, stop - lookbehind - window_start)
         window, window_start = window[keep_from:], window_start + keep_from
         return ScoredFrames(int(next_frame), frame_scores.cpu().numpy(),

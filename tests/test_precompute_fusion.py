@@ -8,10 +8,11 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipeline.errors import FastaedError
-from pipeline.precompute.fusion import Fusion, fit_calibration, fusion_names
+from pipeline.precompute.fusion import fit_calibration, fusion_names
 from pipeline.precompute.report import (VALIDATION_TIE, build_report, plot_validation_roc, shard_frame_scores,
                                         write_report)
 from pipeline.shards import write_shard
+from student.fusion import Fusion
 
 FRAME_SIZE = (16, 16)  # a 2 x 2 map grid
 FRAMES = 50

@@ -1,4 +1,5 @@
 """Inference: one score per frame, t-3/t/t+3 triplets clamped at the borders, streaming, speed measurement."""
+import copy
 import platform
 
 import numpy as np
@@ -177,3 +178,37 @@ def test_frame_scores_from_cpu_maps_equal_the_torch_formula(transform):
     as_array = to_teacher_units(maps[16].numpy(), transform)
     assert isinstance(as_array, np.ndarray)
     np.testing.assert_allclose(as_array, to_teacher_units(maps[16], transform).numpy(), rtol=1e-6)
+
+
+def _with_fusion(model, fusion):
+    scored = copy.deepcopy(model)
+    scored.config = {**model.config, "fusion": fusion.to_dict()}
+    return scored
+
+
+def test_a_student_scores_frames_with_the_teachers_fusion_and_keeps_the_mean_map(model):
+    from student.fusion import Fusion
+
+    video = _video(9)
+    plain, plain_maps = frame_scores(model, video, return_maps=True)
+    unit = {"motion": (0.0, 1.0), "appearance": (0.0, 1.0)}
+    shifted = {"motion": (1.0, 3.0), "appearance": (1.0, 3.0)}
+    scored = {name: frame_scores(_with_fusion(model, fusion), video, return_maps=True) for name, fusion in {
+        "sum_map": Fusion("sum_map", 0.999, unit), "sum_map shifted": Fusion("sum_map", 0.999, shifted),
+        "sum": Fusion("sum", 0.999, unit), "max": Fusion("max", 0.999, unit), "mean_map": Fusion("mean_map")}.items()}
+    for scores, maps in scored.values():
+        np.testing.assert_array_equal(maps, plain_maps)  # localisation stays on the averaged map
+    np.testing.assert_allclose(scored["mean_map"][0], plain, rtol=1e-6)
+    np.testing.assert_allclose(scored["sum_map"][0], 2 * plain, rtol=1e-5)  # the sum of two maps is twice their mean
+    np.testing.assert_allclose(scored["sum_map shifted"][0], plain - 1, rtol=1e-5, atol=1e-6)  # ((2 mean - 2) / 2)
+    assert np.all(scored["sum"][0] >= scored["sum_map"][0] - 1e-6)  # the sum of maxima bounds the maximum of sums
+    # the largest of two maxima >= their mean >= the largest cell of the mean map
+    assert np.all(scored["max"][0] >= scored["sum"][0] / 2 - 1e-6) and np.all(scored["sum"][0] / 2 >= plain - 1e-6)
+    assert np.any(scored["sum"][0] > scored["sum_map"][0] + 1e-4)  # the two heads peak in different cells
+
+
+def test_a_student_fusion_over_other_teachers_is_refused(model):
+    from student.fusion import Fusion
+
+    with pytest.raises(ValueError, match="no calibration for teachers"):
+        frame_scores(_with_fusion(model, Fusion("sum", 0.999, {"motion": (0.0, 1.0)})), _video(3))

@@ -84,10 +84,26 @@ def test_trains_from_shards_alone_with_workers(tiny_scene, tiny_shards, tmp_path
         succeeded(train_student(shards, run, "--epochs", 1, "--workers", 2, "--teachers", "autoencoder"))
     finally:
         moved.rename(tiny_scene)
-    assert load_student(run / "student.pt").config["teachers"] == ["autoencoder"]
+    student = load_student(run / "student.pt")
+    assert student.config["teachers"] == ["autoencoder"]
+    assert list(student.config["fusion"]["calibration"] or ["autoencoder"]) == ["autoencoder"]
     header = json.loads((run / "train_log.json").read_text())
     assert header["train_videos"] == ["01", "02"]
     assert header["pseudo_clips"] == ["01-patch", "01-skip4", "02-patch", "02-skip4"]
+
+
+def test_the_student_keeps_the_teachers_fusion_of_the_shards_report(tiny_shards, one_epoch_run, tmp_path):
+    report = json.loads((tiny_shards / "report.json").read_text())["fusion"]
+    fusion = load_student(one_epoch_run / "student.pt").config["fusion"]
+    assert fusion == {key: report[key] for key in ("name", "combination", "quantile", "calibration")}
+
+    shards = shutil.copytree(tiny_shards, tmp_path / "shards")
+    (shards / "report.json").write_text('{"fusion": {"combination": "sum"')
+    check_one_line_error(train_student(shards, tmp_path / "damaged", "--epochs", 1), "report.json",
+                         "precompute-teachers")
+    (shards / "report.json").unlink()  # shards without a report: the student scores its mean map
+    succeeded(train_student(shards, tmp_path / "without", "--epochs", 1))
+    assert "fusion" not in load_student(tmp_path / "without" / "student.pt").config
 
 
 def test_resume_continues_from_the_saved_epoch(tiny_shards, one_epoch_run, tmp_path):

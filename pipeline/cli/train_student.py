@@ -10,6 +10,10 @@ Writes, in RUN (each file atomically, after every epoch):
 Only training shards are read. There is no model selection: the checkpoint is the last epoch's,
 so no test label (nor any test frame) can influence it.
 
+Frame scores: the checkpoint keeps the teachers' fusion that ``SHARDS/report.json`` chose (for
+example ``sum@0.999``, with each teacher's calibration on normal training frames), and the student
+combines its per-teacher maps the same way, so its frame scores are on the fused teachers' scale.
+
 Alarm calibration: the last ``--calibration-fraction`` (default 10%) of each training video's
 frames, and the 3 before them, are left out of the fit; after training the student scores those
 held-out tails as `fastaed score` would (causal smoothing, sigma 3) and the checkpoint stores the
@@ -159,6 +163,26 @@ def resumed_teachers(checkpoint_path, checkpoint, chosen):
     return trained_with
 
 
+def teachers_fusion(shards, teachers):
+    """The fusion of the shards' report over ``teachers``: the student scores its maps with it, so its
+    frame scores are on the fused teachers' scale. None when the shards have no report (the student
+    then scores the mean of its maps).
+
+    Example:
+        >>> teachers_fusion("shards", ["density"]).calibration                # doctest: +SKIP
+        {'density': (0.0, 2.61)}
+    """
+    from pipeline.precompute.report import read_fusion
+
+    fusion = read_fusion(shards)
+    if fusion is None:
+        return None
+    try:
+        return fusion.restricted_to(teachers)
+    except ValueError as error:
+        raise FastaedError(f"{shards}: {error}: precompute the shards again with these teachers") from error
+
+
 def check_same_shards(run, config_hash):
     """FastaedError when ``run``'s log says it was trained on shards of another configuration hash.
 
@@ -280,6 +304,9 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = build_student(size, list(data.teachers), input_size)
+    fusion = teachers_fusion(shards, data.teachers)
+    if fusion is not None:
+        model.config["fusion"] = fusion.to_dict()
     header = {"student": dict(model.config), "shards": os.fspath(shards), "shards_config_hash": data.config_hash,
               "train_videos": [shard.video for shard in data.shards if shard.split == TRAIN_SPLIT],
               "pseudo_clips": [shard.video for shard in data.shards if shard.split == PSEUDO_SPLIT],
@@ -294,8 +321,9 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     done = checkpoint["epoch"] if checkpoint is not None else 0
     if not quiet:
         start = f"resuming after epoch {done}" if done else "starting"
+        scoring = f"frame scores fused as {fusion.name}" if fusion is not None else "frame scores from the mean map"
         tqdm.write(f"fastaed: {start}: '{size}' student, teachers {', '.join(data.teachers)}, {len(data)} training "
-                   f"frames of {len(data.shards)} videos, {_size_text(data.frame_size)}", file=sys.stderr)
+                   f"frames of {len(data.shards)} videos, {_size_text(data.frame_size)}, {scoring}", file=sys.stderr)
 
     def on_epoch(entry):
         log.append(entry)

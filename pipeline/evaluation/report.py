@@ -47,10 +47,24 @@ from pipeline.folders import replace_folder
 OVERLAY_FPS = 25.0
 """Frame rate of the report's overlay video (datasets of frame images do not state one)."""
 TRACKS_FROM_MASKS = "derived from pixel masks (connected components linked across frames by overlap)"
-FRAME_SCORE = "max of the student's 16x16 map (teacher heads averaged), teacher units"
 REGIONS = ("8-connected components of the student's 16x16 map upsampled bilinearly to the frame size, "
            "above region_threshold (teacher units; 1 = 95th percentile of normal training objects), "
            "scored by their maximum")
+MEAN_MAP_SCORE = "max of the student's 16x16 map (teacher heads averaged), teacher units"
+
+
+def frame_score_description(config):
+    """How a student with ``config`` turns its maps into a frame score, for the metrics JSON.
+
+    Example:
+        >>> frame_score_description({"teachers": ["a"]})
+        "max of the student's 16x16 map (teacher heads averaged), teacher units"
+    """
+    fusion = config.get("fusion")
+    if fusion is None:
+        return MEAN_MAP_SCORE
+    return (f"the teachers' fusion {fusion['name']} (from the shards' report.json) of the student's per-teacher "
+            f"16x16 maps, on the fused teachers' scale")
 
 
 @dataclass(frozen=True)
@@ -218,7 +232,7 @@ def _write_report(folder, model, dataset, videos, overlay_id, options, alarm_cal
     result.update(
         dataset_name=dataset.name, layout=dataset.layout, smoothing=options.smoothing, sigma=float(options.sigma),
         window=(options.window or metrics.REFERENCE_WINDOW) if options.smoothing == "reference" else None,
-        frame_score=FRAME_SCORE, regions=REGIONS, region_threshold=float(options.region_threshold),
+        frame_score=frame_score_description(model.config), regions=REGIONS, region_threshold=float(options.region_threshold),
         num_regions=len(regions), num_videos=len(videos), num_frames=int(num_frames),
         unlabelled_videos_skipped=skipped, student=dict(model.config), device=options.device,
         runtime=model.runtime_choice["runtime"], dtype=model.runtime_choice["dtype"],

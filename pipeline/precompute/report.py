@@ -32,10 +32,11 @@ from pipeline.atomic_files import atomic_output
 from pipeline.errors import FastaedError
 from pipeline.metrics import frame_metrics, plot_roc_curves, smooth_scores
 from pipeline.precompute.config import DEFAULT_SIGMA
-from pipeline.precompute.fusion import FALLBACK, Fusion, candidate_fusions
+from pipeline.precompute.fusion import FALLBACK, candidate_fusions
 from pipeline.precompute.validation import pooled, validation_metrics
 from pipeline.shards.format import PSEUDO_SPLIT
 from pipeline.shards.reader import open_shard
+from student.fusion import Fusion
 
 REPORT_NAME = "report.json"
 ROC_PLOT_NAME = "validation_roc.png"
@@ -175,6 +176,24 @@ def write_report(path, report):
     """
     with atomic_output(Path(path)) as tmp:
         tmp.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+
+
+def read_fusion(shards):
+    """The fusion ``SHARDS/report.json`` chose (a :class:`student.fusion.Fusion`), or None when the
+    shards have no report yet. An unreadable report raises FastaedError.
+
+    Example:
+        >>> read_fusion("shards").name                                   # doctest: +SKIP
+        'sum@0.999'
+    """
+    path = Path(shards) / REPORT_NAME
+    if not path.is_file():
+        return None
+    try:
+        return Fusion.from_dict(json.loads(path.read_text())["fusion"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise FastaedError(f"{path}: the teachers' fusion cannot be read ({type(error).__name__}: {error}): "
+                           f"run `fastaed precompute-teachers` on these shards again to rewrite it") from error
 
 
 def _maps(shard, teacher):
