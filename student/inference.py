@@ -11,7 +11,7 @@ from student.cpu_features import cpu_has_native_bf16
 from student.fusion import Fusion
 from student.networks.layers import fold_batch_norms
 from student.preprocessing import (
-    TRIPLET_OFFSETS, opencv_on_calling_thread, resize_frames, triplet_indices, triplets_to_input)
+    TRIPLET_OFFSETS, opencv_on_calling_thread, resize_frame, triplet_indices, triplets_to_input)
 from student.scales import SCALES
 from student.target_transforms import to_teacher_units
 
@@ -149,19 +149,19 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
     fusion, teachers = scoring_fusion(model.config), model.config["teachers"]
     lookahead = max(TRIPLET_OFFSETS)
     lookbehind = -min(TRIPLET_OFFSETS)
-    window, window_start, pending, next_frame, received = None, 0, [], 0, 0
+    # resized frames window_start .. received - 1; each frame is resized once, as it arrives
+    window = np.empty((lookbehind + batch_size + lookahead, *input_size), np.uint8)
+    window_start, next_frame, received = 0, 0, 0
 
     def score(stop, total):
-        nonlocal window, window_start, pending
-        if pending:
-            resized = resize_frames(pending, input_size)
-            window = resized if window is None else np.concatenate([window, resized])
-            pending = []
+        nonlocal window_start
         rows = triplet_indices(np.arange(next_frame, stop), total) - window_start
-        x = triplets_to_input(window, rows, dtype, channels_last, device)
+        x = triplets_to_input(window[:received - window_start], rows, dtype, channels_last, device)
         frame_scores, maps = maps_to_scores(model(x), scale, target_transform, fusion, teachers)
         keep_from = max(0, stop - lookbehind - window_start)
-        window, window_start = window[keep_from:], window_start + keep_from
+        kept = received - window_start - keep_from
+        window[:kept] = window[keep_from:keep_from + kept]
+        window_start += keep_from
         return ScoredFrames(int(next_frame), frame_scores.cpu().numpy(),
                             maps.cpu().numpy() if return_maps else None)
 
@@ -169,7 +169,7 @@ def iter_frame_scores(model, frames, batch_size=64, return_maps=False, device=No
     spinning = getattr(model, "threads_spin", lambda size: True)(batch_size)
     with opencv_on_calling_thread() if spinning else contextlib.nullcontext():
         for frame in frames:
-            pending.append(frame)
+            resize_frame(frame, input_size, window[received - window_start])
             received += 1
             if received - lookahead - next_frame >= batch_size:
                 chunk = score(next_frame + batch_size, total=received)

@@ -134,6 +134,36 @@ def test_batched_resize_matches_one_frame_at_a_time():
         resize_frames([frames[0], frames[0][:50]], (32, 48))
 
 
+@pytest.mark.parametrize("factor", [3, 5])
+def test_odd_factor_resize_gives_opencv_area_pixels_for_every_block_sum(factor):
+    import cv2
+
+    size = (24, 40)
+    sums = np.arange(size[0] * size[1]) * (factor * factor * 255) // (size[0] * size[1] - 1)  # 0 .. k*k*255
+    blocks = np.repeat(sums[:, None] // (factor * factor), factor * factor, axis=1)
+    blocks[np.arange(factor * factor)[None, :] < (sums % (factor * factor))[:, None]] += 1
+    frame = blocks.reshape(*size, factor, factor).transpose(0, 2, 1, 3).reshape(size[0] * factor, size[1] * factor)
+    frame = frame.astype(np.uint8)
+    noise = np.random.default_rng(factor).integers(0, 256, frame.shape, dtype=np.uint8)
+    for source in (frame, noise):
+        expected = cv2.resize(source, size[::-1], interpolation=cv2.INTER_AREA)
+        np.testing.assert_array_equal(resize_frame(source, size), expected)
+        out = np.empty(size, np.uint8)
+        assert resize_frame(source, size, out) is out
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+@pytest.mark.parametrize("offsets", [(-3, 0, 3), (0,)])
+def test_triplet_batches_hold_the_indexed_frames_scaled_to_one(channels_last, offsets):
+    frames = _video(10)[:, :32, :48]
+    indices = triplet_indices([0, 4, 9], 10, offsets)
+    x = triplets_to_input(frames, indices, channels_last=channels_last)
+    assert x.shape == (3, len(offsets), 32, 48)
+    assert x.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    np.testing.assert_allclose(x.numpy(), frames[indices] / np.float32(255), rtol=1e-6)
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt thresholds are glibc's")
 def test_scoring_keeps_freed_memory_in_the_process_on_glibc():
     from student.allocator import keep_freed_memory
