@@ -1,5 +1,7 @@
 """From decoded uint8 grayscale frames to student input: resizing, t-3/t/t+3 triplets, scaling."""
 import contextlib
+import functools
+import time
 
 import cv2
 import numpy as np
@@ -10,13 +12,53 @@ TRIPLET_OFFSETS = (-3, 0, 3)
 
 
 BOX_FILTER_FACTORS = (3, 5)
-"""Downscale factors (the same along both axes) resized by a box filter sampled at block centres.
+"""Downscale factors (the same along both axes) for which :func:`area_by_box_filter` gives ``INTER_AREA``'s pixels."""
 
-Area averaging by an odd integer factor k is the mean of each k x k block, which a k x k box
-filter computes at the block's centre with the same rounding, so the pixels are identical. On
-2 cores of an Intel Xeon with AMX (OpenCV 5.1, one thread) a 240x360 frame takes 17 us this way
-against 34 us through ``INTER_AREA`` (factor 3), 54 against 67 us (factor 5); for even and larger
-factors the box filter is slower or rounds differently, so those keep ``INTER_AREA``."""
+
+def area_by_box_filter(frame, factor, out=None):
+    """Area averaging of a uint8 frame by an odd integer ``factor``, as a box filter read at block centres.
+
+    The mean of each k x k block is what a k x k box filter computes at the block's centre, with
+    the same rounding as ``cv2.INTER_AREA``, so the pixels are identical (for k = 3 and 5; even
+    factors round differently). Which of the two is faster depends on the CPU (see
+    :func:`box_filter_pays`). ``out``, an (h, w) uint8 array, receives the result if given.
+
+    Example:
+        >>> frame = np.arange(36, dtype=np.uint8).reshape(6, 6)
+        >>> bool((area_by_box_filter(frame, 3) == cv2.resize(frame, (2, 2), interpolation=cv2.INTER_AREA)).all())
+        True
+    """
+    centres = cv2.blur(frame, (factor, factor))[factor // 2::factor, factor // 2::factor]
+    if out is None:
+        return np.ascontiguousarray(centres)
+    out[...] = centres
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def box_filter_pays(shape, factor, threads):
+    """Whether :func:`area_by_box_filter` resizes (H, W) frames faster than ``INTER_AREA`` here, timed once.
+
+    Both give the same pixels, so only speed is at stake: on 2 cores of an Intel Xeon with AMX
+    (OpenCV 5.1, one thread) the box filter takes 17 us of a 240x360 frame against 34 us, while on
+    a first-generation AMD EPYC it was no faster. The answer is measured on the first frame of
+    each size (about 1 ms) and kept for the process; ``threads`` is OpenCV's thread count.
+
+    Example:
+        >>> box_filter_pays((240, 360), 3, cv2.getNumThreads()) in (True, False)
+        True
+    """
+    frame = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    size = (shape[1] // factor, shape[0] // factor)
+    box, area = [], []
+    for _ in range(8):
+        started = time.perf_counter()
+        area_by_box_filter(frame, factor)
+        box.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        area.append(time.perf_counter() - started)
+    return min(box) < min(area)
 
 
 def resize_frame(frame, input_size, out=None):
@@ -24,7 +66,8 @@ def resize_frame(frame, input_size, out=None):
 
     The one resize used for shard frames and for inference, so training and scoring see the same
     pixels. Frames already at ``input_size`` are returned as they are (copied into ``out`` if
-    given). ``out``, an (h, w) uint8 array, receives the result without a new allocation.
+    given). ``out``, an (h, w) uint8 array, receives the result without a new allocation. A
+    downscale by 3 or 5 goes through :func:`area_by_box_filter` where that is faster (same pixels).
 
     Example:
         >>> resize_frame(np.zeros((240, 360), np.uint8), (80, 120)).shape
@@ -40,12 +83,9 @@ def resize_frame(frame, input_size, out=None):
         out[...] = frame
         return out
     factor = frame.shape[0] // height
-    if factor in BOX_FILTER_FACTORS and frame.shape == (factor * height, factor * width):
-        centres = cv2.blur(frame, (factor, factor))[factor // 2::factor, factor // 2::factor]
-        if out is None:
-            return np.ascontiguousarray(centres)
-        out[...] = centres
-        return out
+    if (factor in BOX_FILTER_FACTORS and frame.shape == (factor * height, factor * width)
+            and box_filter_pays(frame.shape, factor, cv2.getNumThreads())):
+        return area_by_box_filter(frame, factor, out)
     return cv2.resize(frame, (width, height), dst=out, interpolation=cv2.INTER_AREA)
 
 

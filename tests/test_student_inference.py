@@ -138,6 +138,8 @@ def test_batched_resize_matches_one_frame_at_a_time():
 def test_odd_factor_resize_gives_opencv_area_pixels_for_every_block_sum(factor):
     import cv2
 
+    from student.preprocessing import area_by_box_filter
+
     size = (24, 40)
     sums = np.arange(size[0] * size[1]) * (factor * factor * 255) // (size[0] * size[1] - 1)  # 0 .. k*k*255
     blocks = np.repeat(sums[:, None] // (factor * factor), factor * factor, axis=1)
@@ -147,6 +149,7 @@ def test_odd_factor_resize_gives_opencv_area_pixels_for_every_block_sum(factor):
     noise = np.random.default_rng(factor).integers(0, 256, frame.shape, dtype=np.uint8)
     for source in (frame, noise):
         expected = cv2.resize(source, size[::-1], interpolation=cv2.INTER_AREA)
+        np.testing.assert_array_equal(area_by_box_filter(source, factor), expected)
         np.testing.assert_array_equal(resize_frame(source, size), expected)
         out = np.empty(size, np.uint8)
         assert resize_frame(source, size, out) is out
