@@ -188,3 +188,22 @@ def test_a_damaged_shard_is_named(tiny_shards, tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_cuda_is_one_line(tiny_shards, tmp_path):
     check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--device", "cuda"), "--device cpu")
+
+
+def test_auto_epochs_make_the_training_steps_over_these_shards(tiny_shards, tmp_path, monkeypatch):
+    import pipeline.cli.train_student as train_student_command
+    from pipeline.training_data import ShardTrainingSet
+
+    frames = len(ShardTrainingSet(tiny_shards, pseudo_anomalies=True, holdout_fraction=0.1))
+    steps_per_epoch = -(-frames // 16)
+    monkeypatch.setattr(train_student_command, "TRAINING_STEPS", 2 * steps_per_epoch + 1)
+    run = tmp_path / "run"
+    succeeded(train_student(tiny_shards, run, "--epochs", "auto"))
+    assert len(read_log(run)) == 3
+    assert json.loads((run / "train_log.json").read_text())["settings"]["epochs"] == 3
+
+
+@pytest.mark.parametrize("epochs", ["0", "-2", "many", "1.5"])
+def test_epochs_that_are_neither_a_count_nor_auto_are_refused(tiny_shards, tmp_path, epochs):
+    check_one_line_error(train_student(tiny_shards, tmp_path / "run", "--epochs", epochs), repr(epochs), "auto")
+    assert not (tmp_path / "run" / "student.pt").exists()
