@@ -86,7 +86,10 @@ def resize_frame(frame, input_size, out=None):
     if (factor in BOX_FILTER_FACTORS and frame.shape == (factor * height, factor * width)
             and box_filter_pays(frame.shape, factor, cv2.getNumThreads())):
         return area_by_box_filter(frame, factor, out)
-    return cv2.resize(frame, (width, height), dst=out, interpolation=cv2.INTER_AREA)
+    if out is None:
+        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    cv2.resize(frame, (width, height), dst=out, interpolation=cv2.INTER_AREA)
+    return out
 
 
 def resize_frames(frames, input_size):

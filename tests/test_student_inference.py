@@ -154,6 +154,9 @@ def test_odd_factor_resize_gives_opencv_area_pixels_for_every_block_sum(factor):
         out = np.empty(size, np.uint8)
         assert resize_frame(source, size, out) is out
         np.testing.assert_array_equal(out, expected)
+    bigger = noise[:size[0] * 2 + 1, :size[1] * 2 + 1]  # no integer factor: INTER_AREA into out
+    assert resize_frame(bigger, size, out) is out
+    np.testing.assert_array_equal(out, cv2.resize(bigger, size[::-1], interpolation=cv2.INTER_AREA))
 
 
 @pytest.mark.parametrize("channels_last", [True, False])
