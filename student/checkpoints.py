@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from student.fusion import Fusion
+from student.fusion import scoring_fusion
 from student.networks import STUDENT_SIZES, build_student
 
 CHECKPOINT_FORMAT = "fastaed-student"
@@ -165,7 +165,7 @@ def load_student(path, size=None, map_location="cpu"):
         raise _not_a_checkpoint(path, f"its weights do not fit a '{config['size']}' student ({first_line})") from error
     if config.get("fusion") is not None:
         try:
-            Fusion.from_dict(config["fusion"]).restricted_to(config["teachers"])
+            scoring_fusion(config)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise _not_a_checkpoint(path, f"its teachers' fusion cannot be read ({error})") from error
         model.config["fusion"] = config["fusion"]

@@ -113,5 +113,20 @@ class Fusion:
         return (values - low) / (high - low)
 
 
+def scoring_fusion(config):
+    """The :class:`Fusion` a student's ``config`` scores with, or None (the mean map).
+
+    Students trained on shards whose report names a fusion keep it under ``config["fusion"]``.
+
+    Example:
+        >>> scoring_fusion({"teachers": ["a"], "fusion": {"combination": "mean_map"}}).name
+        'mean_map'
+        >>> scoring_fusion({"teachers": ["a"]}) is None
+        True
+    """
+    values = config.get("fusion")
+    return None if values is None else Fusion.from_dict(values).restricted_to(config["teachers"])
+
+
 def _float(values):
     return np.asarray(values, dtype=np.float64)

@@ -8,7 +8,7 @@ import torch
 
 from student.allocator import keep_freed_memory
 from student.cpu_features import cpu_has_native_bf16
-from student.fusion import Fusion
+from student.fusion import scoring_fusion
 from student.networks.layers import fold_batch_norms
 from student.preprocessing import (
     TRIPLET_OFFSETS, opencv_on_calling_thread, resize_frame, triplet_indices, triplets_to_input)
@@ -84,6 +84,7 @@ def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity", f
         >>> maps[16][1, 0, 3, 4] = 2.0
         >>> maps_to_scores(maps)[0].tolist()
         [0.0, 1.0]
+        >>> from student.fusion import Fusion
         >>> sum_of_maxima = Fusion("sum", 0.999, {"a": (0.0, 4.0), "b": (0.0, 1.0)})
         >>> maps_to_scores(maps, fusion=sum_of_maxima, teachers=["a", "b"])[0].tolist()
         [0.0, 0.5]
@@ -99,21 +100,6 @@ def maps_to_scores(maps, scale=FRAME_SCORE_SCALE, target_transform="identity", f
         return torch.from_numpy(combined.max(axis=(1, 2))), torch.from_numpy(combined)
     scores = fusion.frame_scores({name: values[:, k] for k, name in enumerate(teachers)})
     return torch.from_numpy(scores.astype(np.float32)), torch.from_numpy(combined)
-
-
-def scoring_fusion(config):
-    """The :class:`student.fusion.Fusion` a student's ``config`` scores with, or None (the mean map).
-
-    Students trained on shards whose report names a fusion keep it under ``config["fusion"]``.
-
-    Example:
-        >>> scoring_fusion({"teachers": ["a"], "fusion": {"combination": "mean_map"}}).name
-        'mean_map'
-        >>> scoring_fusion({"teachers": ["a"]}) is None
-        True
-    """
-    values = config.get("fusion")
-    return None if values is None else Fusion.from_dict(values).restricted_to(config["teachers"])
 
 
 @torch.inference_mode()
