@@ -68,6 +68,9 @@ class ShardTrainingSet(Dataset):
     ``frame_size`` (H, W) of the stored student frames, ``map_size`` (h, w), ``config_hash``,
     ``held_out`` (``{video: first held-out frame}``).
 
+    ``exclude_videos`` leaves those training videos out, with the pseudo-anomaly clips made from
+    them (held-out videos for :mod:`pipeline.student_validation`).
+
     ``holdout_fraction`` keeps the last ``floor(fraction * T)`` frames of each training video
     (not of the pseudo-anomaly clips) out of the items, and the 3 frames before them too, so no
     triplet t-3, t, t+3 reaches a held-out frame; :meth:`held_out_frames` reads them (normal
@@ -79,7 +82,8 @@ class ShardTrainingSet(Dataset):
         (320, ('density', 'autoencoder'), (80, 120))
     """
 
-    def __init__(self, root, teachers=None, verify_checksums=True, pseudo_anomalies=False, holdout_fraction=0.0):
+    def __init__(self, root, teachers=None, verify_checksums=True, pseudo_anomalies=False, holdout_fraction=0.0,
+                 exclude_videos=()):
         self.root = Path(root)
         manifest = read_manifest(self.root)
         self.config_hash = manifest["config_hash"]
@@ -97,6 +101,7 @@ class ShardTrainingSet(Dataset):
                                    f"precompute-teachers --pseudo-anomalies skip2,skip4,reverse,patch,cross`, or train "
                                    f"without them (--pseudo-anomalies false)")
             self.shards += pseudo
+        self.shards = _without_videos(self.root, self.shards, exclude_videos)
         available, self.frame_size, self.map_size = _common_layout(self.root, manifest, self.shards)
         self.teachers = _choose_teachers(self.root, available, teachers)
         if not 0 <= holdout_fraction < 1:
@@ -157,6 +162,20 @@ def _check_training_shards_complete(root, manifest, split):
     if missing:
         raise FastaedError(f"{root}: {len(missing)} of {len(expected)} {split} shards are not written yet "
                            f"(e.g. {missing[0]}): run `fastaed precompute-teachers` again to finish them")
+
+
+def _without_videos(root, shards, videos):
+    """``shards`` but the training videos ``videos`` and the pseudo-anomaly clips made from them."""
+    videos = set(videos)
+    unknown = sorted(videos - {shard.video for shard in shards if shard.split == SPLIT})
+    if unknown:
+        raise FastaedError(f"{root}: has no training video {', '.join(unknown)} to leave out: name training videos "
+                           f"of these shards")
+    kept = [shard for shard in shards if (shard.attrs.get("source_video") if shard.split == PSEUDO_SPLIT
+                                          else shard.video) not in videos]
+    if not any(shard.split == SPLIT for shard in kept):
+        raise FastaedError(f"{root}: leaving out {', '.join(sorted(videos))} leaves no training video: leave out fewer")
+    return kept
 
 
 def _common_layout(root, manifest, shards):

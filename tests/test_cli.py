@@ -5,7 +5,7 @@ import sys
 import pytest
 
 INTERFACE_COMMANDS = ["synth", "dataset-info", "metrics", "precompute-teachers", "train-student",
-                      "evaluate", "score", "benchmark-fps", "export"]
+                      "evaluate", "score", "benchmark-fps", "export", "validate-student"]
 
 
 def run_fastaed(*args):

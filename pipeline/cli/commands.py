@@ -12,8 +12,9 @@ from pipeline.cli import (
     summary,
     synth,
     train_student,
+    validate_student,
 )
 
 for module in (synth, dataset_info, metrics, precompute_teachers, train_student, evaluate, score,
-               benchmark_fps, export, summary, calibrate):
+               benchmark_fps, export, summary, calibrate, validate_student):
     main.add_command(module.command)

@@ -248,52 +248,83 @@ def stop_on_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+RECIPE_OPTIONS = (
+    click.option("--size", default=None, metavar="NAME",
+                 help="Student size: fast (CPU speed), accurate (fast's network at 120x180, for accuracy on CPUs), "
+                      "separable (fast with depthwise-separable convolutions: faster, less accurate) or paper (GPU)  "
+                      "[default: fast]; a resumed checkpoint must be of it."),
+    click.option("--epochs", default=DEFAULT_EPOCHS, show_default=True, metavar="N|auto",
+                 help=f"Total epochs (with --resume, including those already done); auto: as many as make about "
+                      f"{TRAINING_STEPS} optimisation steps over these shards."),
+    click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(min=1)),
+    click.option("--lr", default=DEFAULT_LR, show_default=True, type=click.FloatRange(min=0, min_open=True),
+                 help="Adam learning rate of the student and the discriminators."),
+    click.option("--lr-schedule", default="cosine", show_default=True, type=click.Choice(["cosine", "constant"]),
+                 help="cosine: the rate falls from --lr to 0 over all --epochs (a resumed run continues the curve "
+                      "for the same --epochs); constant: --lr throughout."),
+    click.option("--adv-weight", default=DEFAULT_ADV_WEIGHT, show_default=True, type=click.FloatRange(min=0),
+                 help="Weight of the adversarial loss (0: plain MSE distillation, no discriminators)."),
+    click.option("--teachers", default=None, metavar="A,B",
+                 help="Teachers whose maps to learn, in head order  [default: all in the shards; when resuming, "
+                      "the checkpoint's]."),
+    click.option("--pseudo-anomalies", type=click.BOOL, default=DEFAULT_PSEUDO_ANOMALIES, show_default=True,
+                 metavar="true|false",
+                 help="Also learn the teachers' maps of the pseudo-anomaly clips in SHARDS/pseudo/ (training "
+                      "videos made abnormal on purpose)."),
+    click.option("--augment", type=click.BOOL, default=DEFAULT_AUGMENT, show_default=True, metavar="true|false",
+                 help="Jitter each training input's brightness and add pixel noise (the targets stay the teachers' "
+                      "maps): the student then holds on test video far better."),
+    click.option("--calibration-fraction", default=DEFAULT_CALIBRATION_FRACTION, show_default=True,
+                 type=click.FloatRange(min=0, max=1, max_open=True),
+                 help="Fraction of each training video (its last frames) held out of the fit and scored after it "
+                      "to calibrate alarms on normal footage (0: none; then run `fastaed calibrate`)."),
+    click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"])),
+    click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(min=0),
+                 help="DataLoader worker processes reading the shards (0: read in the training process)."),
+    click.option("--seed", default=0, show_default=True, type=int,
+                 help="Seed of the initial weights and the shuffling."),
+    click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines."),
+)
+"""The options of the student's recipe, shared by ``train-student`` and ``validate-student``."""
+
+
+def recipe_options(command):
+    """Add every option of :data:`RECIPE_OPTIONS` to a click ``command`` (in that order in ``--help``)."""
+    for option in reversed(RECIPE_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command("train-student")
 @click.option("--shards", "shards", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Shards folder written by `fastaed precompute-teachers` (only its training shards are read).")
 @click.option("--out", "run", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Run folder: student.pt, train_log.json, train_log.tsv, train_metrics.json.")
-@click.option("--size", default=None, metavar="NAME",
-              help="Student size: fast (CPU speed), accurate (fast's network at 120x180, for accuracy on CPUs), "
-                   "separable (fast with depthwise-separable convolutions: faster, less accurate) or paper (GPU)  "
-                   "[default: fast]; a resumed checkpoint must be of it.")
-@click.option("--epochs", default=DEFAULT_EPOCHS, show_default=True, metavar="N|auto",
-              help=f"Total epochs (with --resume, including those already done); auto: as many as make about "
-                   f"{TRAINING_STEPS} optimisation steps over these shards.")
-@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(min=1))
-@click.option("--lr", default=DEFAULT_LR, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Adam learning rate of the student and the discriminators.")
-@click.option("--lr-schedule", default="cosine", show_default=True, type=click.Choice(["cosine", "constant"]),
-              help="cosine: the rate falls from --lr to 0 over all --epochs (a resumed run continues the curve "
-                   "for the same --epochs); constant: --lr throughout.")
-@click.option("--adv-weight", default=DEFAULT_ADV_WEIGHT, show_default=True, type=click.FloatRange(min=0),
-              help="Weight of the adversarial loss (0: plain MSE distillation, no discriminators).")
-@click.option("--teachers", default=None, metavar="A,B",
-              help="Teachers whose maps to learn, in head order  [default: all in the shards; when resuming, "
-                   "the checkpoint's].")
-@click.option("--pseudo-anomalies", type=click.BOOL, default=DEFAULT_PSEUDO_ANOMALIES, show_default=True,
-              metavar="true|false",
-              help="Also learn the teachers' maps of the pseudo-anomaly clips in SHARDS/pseudo/ (training "
-                   "videos made abnormal on purpose).")
-@click.option("--augment", type=click.BOOL, default=DEFAULT_AUGMENT, show_default=True, metavar="true|false",
-              help="Jitter each training input's brightness and add pixel noise (the targets stay the teachers' "
-                   "maps): the student then holds on test video far better.")
-@click.option("--calibration-fraction", default=DEFAULT_CALIBRATION_FRACTION, show_default=True,
-              type=click.FloatRange(min=0, max=1, max_open=True),
-              help="Fraction of each training video (its last frames) held out of the fit and scored after it to "
-                   "calibrate alarms on normal footage (0: none; then run `fastaed calibrate`).")
-@click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
-@click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(min=0),
-              help="DataLoader worker processes reading the shards (0: read in the training process).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the initial weights and the shuffling.")
+@recipe_options
 @click.option("--resume", is_flag=True, help="Continue from RUN/student.pt after its last completed epoch.")
 @click.option("--overwrite", is_flag=True, help="Start again although RUN/student.pt exists (it is replaced).")
-@click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
-def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, teachers, pseudo_anomalies,
-            augment, calibration_fraction, device, workers, seed, resume, overwrite, quiet):
+def command(shards, run, resume, overwrite, **recipe):
     """Train the student on the teachers' maps in SHARDS, reading nothing but the training shards.
 
     A checkpoint is written after every epoch; --resume continues an interrupted run.
+    """
+    checkpoint_path, data = train_from_shards(shards, run, resume=resume, overwrite=overwrite, **recipe)
+    click.echo(calibrate_on_held_out(checkpoint_path, data, recipe["device"], progress=not recipe["quiet"]))
+
+
+def train_from_shards(shards, run, size=None, epochs=DEFAULT_EPOCHS, batch_size=DEFAULT_BATCH_SIZE, lr=DEFAULT_LR,
+                      lr_schedule="cosine", adv_weight=DEFAULT_ADV_WEIGHT, teachers=None,
+                      pseudo_anomalies=DEFAULT_PSEUDO_ANOMALIES, augment=DEFAULT_AUGMENT,
+                      calibration_fraction=DEFAULT_CALIBRATION_FRACTION, device="cpu", workers=DEFAULT_WORKERS,
+                      seed=0, quiet=False, resume=False, overwrite=False, exclude_videos=()):
+    """Train a student on ``shards`` into the folder ``run`` (the options of ``train-student``);
+    ``exclude_videos`` leaves those training videos and their pseudo-anomaly clips out. Return
+    ``(checkpoint path, the ShardTrainingSet it was trained on)``.
+
+    Example:
+        >>> path, data = train_from_shards("shards", "run", epochs="2", workers=0)     # doctest: +SKIP
+        >>> path.name, len(data.shards)                                                # doctest: +SKIP
+        ('student.pt', 12)
     """
     import torch
     from tqdm import tqdm
@@ -303,6 +334,7 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     from pipeline.training_data import ShardTrainingSet
     from student import STUDENT_SIZES, build_student, train
 
+    run = Path(run)
     if resume and overwrite:
         raise FastaedError("--resume and --overwrite exclude each other: resume keeps RUN/student.pt, "
                            "overwrite replaces it")
@@ -317,7 +349,7 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     if checkpoint is not None:
         chosen = resumed_teachers(checkpoint_path, checkpoint, chosen)
     data = ShardTrainingSet(shards, teachers=chosen, pseudo_anomalies=pseudo_anomalies,
-                            holdout_fraction=calibration_fraction)
+                            holdout_fraction=calibration_fraction, exclude_videos=exclude_videos)
     if checkpoint is not None:
         check_same_shards(run, data.config_hash)
     input_size = checkpoint["config"]["input_size"] if checkpoint is not None else STUDENT_SIZES[size].input_size
@@ -343,6 +375,8 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
                            "pseudo_anomalies": pseudo_anomalies, "augment": augment,
                            "calibration_fraction": calibration_fraction,
                            "device": device, "workers": workers, "seed": seed}}
+    if exclude_videos:
+        header["left_out_videos"] = sorted(exclude_videos)
     log = list(checkpoint["log"]) if checkpoint is not None else []
     done = checkpoint["epoch"] if checkpoint is not None else 0
     if not quiet:
@@ -370,7 +404,7 @@ def command(shards, run, size, epochs, batch_size, lr, lr_schedule, adv_weight, 
     final = log[-1]
     click.echo(f"student in {checkpoint_path}: {final['epoch']} epochs, mse {final['mse']:.4f}, "
                f"adv_g {final['adv_g']:.4f}, adv_d {final['adv_d']:.4f}")
-    click.echo(calibrate_on_held_out(checkpoint_path, data, device, progress=not quiet))
+    return checkpoint_path, data
 
 
 def calibrate_on_held_out(checkpoint_path, data, device, progress=True):
