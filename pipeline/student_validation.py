@@ -17,7 +17,7 @@ No test video and no test label is read, so a recipe (epochs, weights, sizes) ca
 
 Example:
     >>> held_out_videos(["01", "02", "03", "04", "05", "06", "07", "08"], 0.25)
-    ['02', '06']
+    ['03', '07']
 """
 import math
 
@@ -31,10 +31,6 @@ from pipeline.shards import open_shards
 from pipeline.shards.format import PSEUDO_SPLIT
 from pipeline.training_data import SPLIT
 from student.fusion import Fusion, scoring_fusion
-
-DEFAULT_HELD_OUT = 0.25
-"""Share of the training videos left out of the student's training by default."""
-
 
 def held_out_videos(videos, fraction):
     """The training videos to leave out: ``ceil(fraction * n)`` of the ``n`` (at least one, at most

@@ -21,6 +21,8 @@ from pipeline.atomic_files import atomic_output
 from pipeline.cli.train_student import CHECKPOINT, recipe_options, train_from_shards
 from pipeline.errors import FastaedError
 
+DEFAULT_HELD_OUT = 0.25
+"""Share of the training videos left out of the student's training by default."""
 REPORT_NAME = "validation.json"
 ROC_PLOT_NAME = "validation_roc.png"
 
@@ -30,9 +32,8 @@ ROC_PLOT_NAME = "validation_roc.png"
               help="Shards folder written by `fastaed precompute-teachers` with pseudo-anomaly clips.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Validation folder: the fold's student.pt and logs, validation.json, validation_roc.png.")
-@click.option("--held-out", default=None, type=float, metavar="F",
-              help="Share of the training videos left out of training and validated on, spread evenly  "
-                   "[default: 0.25].")
+@click.option("--held-out", default=DEFAULT_HELD_OUT, show_default=True, type=float, metavar="F",
+              help="Share of the training videos left out of training and validated on, spread evenly.")
 @click.option("--sigma", default=3.0, show_default=True, type=click.FloatRange(min=0),
               help="Gaussian smoothing of the frame scores, in frames, as for the test AUCs.")
 @recipe_options
@@ -40,7 +41,7 @@ ROC_PLOT_NAME = "validation_roc.png"
 def command(shards, out, held_out, sigma, overwrite, **recipe):
     """Train a student on some training videos of SHARDS and compare it with its teachers on the others."""
     from pipeline.shards import open_shards
-    from pipeline.student_validation import DEFAULT_HELD_OUT, held_out_videos, plot_validation, validate_checkpoint
+    from pipeline.student_validation import held_out_videos, plot_validation, validate_checkpoint
     from pipeline.training_data import SPLIT
 
     if not recipe["pseudo_anomalies"]:
@@ -49,7 +50,7 @@ def command(shards, out, held_out, sigma, overwrite, **recipe):
     if (out / CHECKPOINT).exists() and not overwrite:
         raise FastaedError(f"{out / CHECKPOINT} exists: add --overwrite to validate again, or choose another --out")
     videos = sorted(shard.video for shard in open_shards(shards, SPLIT, verify_checksums=False, require_complete=False))
-    left_out = held_out_videos(videos, DEFAULT_HELD_OUT if held_out is None else held_out)
+    left_out = held_out_videos(videos, held_out)
     checkpoint, _ = train_from_shards(shards, out, overwrite=overwrite, exclude_videos=left_out, **recipe)
     report, curves = validate_checkpoint(checkpoint, shards, left_out, sigma, device=recipe["device"],
                                          batch_size=recipe["batch_size"], progress=not recipe["quiet"])
